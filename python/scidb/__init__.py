@@ -1,0 +1,48 @@
+"""scidb: a versioned, queryable home for every value your analysis produces.
+
+>>> from scidb import configure_database, BaseVariable
+>>> db = configure_database("study.duckdb", ["subject", "session"])
+>>> class RawEMG(BaseVariable):
+...     pass
+>>> RawEMG.save([1.0, 2.0], subject=1, session="baseline")
+"""
+
+from .database import Database, configure_database, get_database
+from .exceptions import (
+    AmbiguousVersionError,
+    CorruptDataError,
+    DatabaseIOError,
+    DatabaseLockedError,
+    DatabaseNotConfiguredError,
+    InternalError,
+    InvalidArgumentError,
+    NotFoundError,
+    ReservedMetadataKeyError,
+    SchemaMismatchError,
+    SciDBError,
+    TypeMismatchError,
+)
+from .variable import BaseVariable
+from ._convert import content_hash
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AmbiguousVersionError",
+    "BaseVariable",
+    "CorruptDataError",
+    "Database",
+    "DatabaseIOError",
+    "DatabaseLockedError",
+    "DatabaseNotConfiguredError",
+    "InternalError",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "ReservedMetadataKeyError",
+    "SchemaMismatchError",
+    "SciDBError",
+    "TypeMismatchError",
+    "configure_database",
+    "content_hash",
+    "get_database",
+]

@@ -1,0 +1,251 @@
+"""Python values to scidb values and back, through the C ABI.
+
+numpy arrays are passed to C by pointer (C- or Fortran-ordered without a
+copy on the Python side) and come back as arrays that wrap the library's
+buffer without copying.
+"""
+
+import ctypes
+from ctypes import byref, c_size_t, c_uint32, c_uint64, c_void_p
+
+import numpy as np
+
+from . import _arrow
+from ._lib import (
+    ARRAY_COLUMN_MAJOR,
+    ARRAY_SCALAR,
+    KIND_ARRAY,
+    KIND_LIST,
+    KIND_MAP,
+    KIND_NULL,
+    KIND_STRING,
+    KIND_TABLE,
+    ArrayView,
+    Handle,
+    check,
+    lib,
+)
+from .exceptions import TypeMismatchError
+
+# dtype codes of the C ABI, in code order.
+DTYPES = [
+    np.dtype(np.bool_),
+    np.dtype(np.int8),
+    np.dtype(np.int16),
+    np.dtype(np.int32),
+    np.dtype(np.int64),
+    np.dtype(np.uint8),
+    np.dtype(np.uint16),
+    np.dtype(np.uint32),
+    np.dtype(np.uint64),
+    np.dtype(np.float32),
+    np.dtype(np.float64),
+    np.dtype(np.complex64),
+    np.dtype(np.complex128),
+]
+CODES = {dt: i for i, dt in enumerate(DTYPES)}
+# 0-d values saved from a Python number come back as the Python number.
+_NATIVE = {np.dtype(np.bool_): bool, np.dtype(np.int64): int, np.dtype(np.float64): float, np.dtype(np.complex128): complex}
+_MAX_DEPTH = 200
+
+
+def _free_value(ptr):
+    p = c_void_p(ptr)
+    lib.scidb_value_free(byref(p))
+
+
+def _new(fn, *args):
+    out = c_void_p()
+    check(fn(*args, byref(out)))
+    return out.value
+
+
+def to_value(obj):
+    """A new C value handle for a Python object; the caller frees it."""
+    return _build(obj, 0)
+
+
+def _array_handle(arr, scalar):
+    dtype = arr.dtype
+    if not dtype.isnative:
+        arr = arr.astype(dtype.newbyteorder("="))
+        dtype = arr.dtype
+    code = CODES.get(dtype)
+    if code is None:
+        raise TypeMismatchError(
+            f"cannot save a numpy array of dtype {dtype}; supported dtypes are "
+            + ", ".join(str(d) for d in DTYPES)
+        )
+    flags = ARRAY_SCALAR if scalar else 0
+    if arr.flags.c_contiguous:
+        pass
+    elif arr.flags.f_contiguous:
+        flags |= ARRAY_COLUMN_MAJOR
+    else:
+        arr = np.ascontiguousarray(arr)
+    shape = (c_uint64 * max(arr.ndim, 1))(*arr.shape)
+    return _new(
+        lib.scidb_value_new_array,
+        code,
+        shape,
+        arr.ndim,
+        c_void_p(arr.ctypes.data),
+        arr.nbytes,
+        flags,
+    )
+
+
+def _build(obj, depth):
+    if depth > _MAX_DEPTH:
+        raise TypeMismatchError("value is nested too deeply (or contains itself)")
+    if obj is None:
+        return _new(lib.scidb_value_new_null)
+    if isinstance(obj, bool):
+        return _array_handle(np.array(obj, dtype=np.bool_), True)
+    if isinstance(obj, int):
+        if not -(2**63) <= obj < 2**63:
+            raise TypeMismatchError(
+                f"integer {obj} does not fit in int64; save it as np.uint64 or a float"
+            )
+        return _array_handle(np.array(obj, dtype=np.int64), True)
+    if isinstance(obj, float):
+        return _array_handle(np.array(obj, dtype=np.float64), True)
+    if isinstance(obj, complex):
+        return _array_handle(np.array(obj, dtype=np.complex128), True)
+    if isinstance(obj, np.generic) and not isinstance(obj, (np.str_, np.bytes_, np.void, np.object_)):
+        return _array_handle(np.asarray(obj), True)
+    if isinstance(obj, np.ndarray):
+        return _array_handle(obj, False)
+    if isinstance(obj, str):
+        data = obj.encode("utf-8")
+        return _new(lib.scidb_value_new_string, data, len(data))
+    if isinstance(obj, (list, tuple)):
+        return _container(lib.scidb_value_new_list, obj, depth, None)
+    if isinstance(obj, dict):
+        for k in obj:
+            if not isinstance(k, str):
+                raise TypeMismatchError(
+                    f"dict keys must be str to be saved; got key {k!r} ({type(k).__name__})"
+                )
+        return _container(lib.scidb_value_new_map, obj.items(), depth, True)
+    if _is_dataframe(obj):
+        exported = _arrow.ExportedTable(obj)
+        return _new(
+            lib.scidb_value_new_table_from_arrow,
+            ctypes.addressof(exported.schema),
+            ctypes.addressof(exported.array),
+        )
+    raise TypeMismatchError(
+        f"cannot save an object of type {type(obj).__module__}.{type(obj).__qualname__}; "
+        "scidb saves None, bool, int, float, complex, str, numpy arrays and scalars, "
+        "lists, tuples, dicts with str keys and pandas DataFrames"
+    )
+
+
+def _container(new, items, depth, is_map):
+    handle = _new(new)
+    try:
+        for item in items:
+            key, v = item if is_map else (None, item)
+            child = c_void_p(_build(v, depth + 1))
+            try:
+                if is_map:
+                    check(lib.scidb_value_map_insert(handle, key.encode("utf-8"), byref(child)))
+                else:
+                    check(lib.scidb_value_list_push(handle, byref(child)))
+            finally:
+                if child.value:
+                    lib.scidb_value_free(byref(child))
+    except BaseException:
+        _free_value(handle)
+        raise
+    return handle
+
+
+def _is_dataframe(obj):
+    try:
+        import pandas as pd
+    except ImportError:
+        return False
+    return isinstance(obj, pd.DataFrame)
+
+
+class _Buffer:
+    """Exposes C-owned array memory to numpy; keeps its owner alive."""
+
+    def __init__(self, ptr, shape, dtype, owner):
+        self.__array_interface__ = {
+            "data": (ptr, False),
+            "shape": tuple(shape),
+            "typestr": dtype.str,
+            "version": 3,
+        }
+        self._owner = owner
+
+
+def from_value(ptr, owner):
+    """The Python object for a C value. `owner` keeps the memory `ptr`
+    points into alive; arrays wrap that memory without copying."""
+    kind = c_uint32()
+    check(lib.scidb_value_kind(ptr, byref(kind)))
+    k = kind.value
+    if k == KIND_ARRAY:
+        view = ArrayView()
+        check(lib.scidb_value_array(ptr, byref(view)))
+        dtype = DTYPES[view.dtype]
+        shape = [view.shape[i] for i in range(view.ndim)]
+        if view.ndim == 0:
+            value = np.frombuffer(ctypes.string_at(view.data, view.nbytes), dtype=dtype)[0]
+            if view.is_scalar:
+                native = _NATIVE.get(dtype)
+                return native(value) if native else value
+            return np.array(value, dtype=dtype)
+        if view.nbytes == 0:
+            return np.empty(shape, dtype=dtype)
+        return np.asarray(_Buffer(view.data, shape, dtype, owner))
+    if k == KIND_NULL:
+        return None
+    if k == KIND_STRING:
+        p, n = c_void_p(), c_size_t()
+        check(lib.scidb_value_string(ptr, byref(p), byref(n)))
+        return ctypes.string_at(p, n.value).decode("utf-8") if n.value else ""
+    if k == KIND_LIST:
+        n = c_size_t()
+        check(lib.scidb_value_len(ptr, byref(n)))
+        out = []
+        for i in range(n.value):
+            item = c_void_p()
+            check(lib.scidb_value_list_get(ptr, i, byref(item)))
+            out.append(from_value(item, owner))
+        return out
+    if k == KIND_MAP:
+        n = c_size_t()
+        check(lib.scidb_value_len(ptr, byref(n)))
+        out = {}
+        for i in range(n.value):
+            key, key_len, item = c_void_p(), c_size_t(), c_void_p()
+            check(lib.scidb_value_map_entry(ptr, i, byref(key), byref(key_len), byref(item)))
+            name = ctypes.string_at(key, key_len.value).decode("utf-8") if key_len.value else ""
+            out[name] = from_value(item, owner)
+        return out
+    if k == KIND_TABLE:
+        schema, array = _arrow.ArrowSchema(), _arrow.ArrowArray()
+        check(lib.scidb_value_table_to_arrow(ptr, ctypes.addressof(schema), ctypes.addressof(array)))
+        return _arrow.import_table(schema, array)
+    raise TypeMismatchError(f"the library returned an unknown value kind {k}")
+
+
+def owned_value(ptr):
+    """A Handle that frees an owned C value."""
+    return Handle(ptr, lib.scidb_value_free)
+
+
+def content_hash(obj):
+    """The content hash (64 hex digits) scidb gives a Python value."""
+    handle = owned_value(to_value(obj))
+    try:
+        buf = ctypes.create_string_buffer(65)
+        check(lib.scidb_value_hash(handle.ptr, buf))
+        return buf.value.decode("ascii")
+    finally:
+        handle.close()

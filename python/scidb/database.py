@@ -1,0 +1,185 @@
+"""Configuring the database and the queries every variable type shares."""
+
+import ctypes
+import json
+import math
+import numbers
+from ctypes import byref, c_char_p, c_size_t, c_void_p
+
+import numpy as np
+
+from ._lib import Handle, check, encode, lib
+from .exceptions import DatabaseNotConfiguredError, InvalidArgumentError
+
+_current = None
+
+
+class Database:
+    """An open scidb database file. Create it with :func:`configure_database`."""
+
+    def __init__(self, path, dataset_schema_keys, lineage_path=None):
+        path = str(path)
+        keys = list(dataset_schema_keys)
+        for k in keys:
+            if not isinstance(k, str):
+                raise InvalidArgumentError(f"schema keys must be str, got {k!r}")
+        raw_keys = (c_char_p * max(len(keys), 1))(*[encode(k, "schema key") for k in keys])
+        out = c_void_p()
+        check(
+            lib.scidb_open(
+                encode(path, "path"),
+                raw_keys,
+                len(keys),
+                None if lineage_path is None else encode(str(lineage_path), "lineage_path"),
+                byref(out),
+            )
+        )
+        self._handle = Handle(out.value, lib.scidb_db_free)
+        self.path = path
+        self.dataset_schema_keys = keys
+        self.lineage_path = None if lineage_path is None else str(lineage_path)
+
+    @property
+    def ptr(self):
+        if not self._handle.ptr:
+            raise DatabaseNotConfiguredError(f"the database {self.path} has been closed")
+        return self._handle.ptr
+
+    def close(self):
+        """Closes the file; the object cannot be used afterwards."""
+        self._handle.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return f"Database({self.path!r}, dataset_schema_keys={self.dataset_schema_keys!r})"
+
+    def _records(self, fn, variable, query):
+        out = c_void_p()
+        check(fn(self.ptr, encode(variable, "variable type"), query_json(query), byref(out)))
+        return Records(out.value)
+
+    def load_records(self, variable, query):
+        """Newest record per matching location (see BaseVariable.load)."""
+        return self._records(lib.scidb_load, variable, query)
+
+    def load_all_records(self, variable, query):
+        return self._records(lib.scidb_load_all, variable, query)
+
+    def version_records(self, variable, query):
+        return self._records(lib.scidb_list_versions, variable, query)
+
+    def record_by_id(self, variable, record_id):
+        out = c_void_p()
+        check(
+            lib.scidb_load_record(
+                self.ptr,
+                None if variable is None else encode(variable, "variable type"),
+                encode(record_id, "version (a record id)"),
+                byref(out),
+            )
+        )
+        return Records(out.value)
+
+    def save(self, variable, data, metadata):
+        """Saves a value; returns its record id. See BaseVariable.save."""
+        from ._convert import owned_value, to_value
+
+        meta = metadata_json(metadata)
+        value = owned_value(to_value(data))
+        try:
+            rid = ctypes.create_string_buffer(33)
+            check(lib.scidb_save(self.ptr, encode(variable, "variable type"), meta, value.ptr, rid))
+            return rid.value.decode("ascii")
+        finally:
+            value.close()
+
+
+class Records:
+    """The result of a load: descriptions and values of some records."""
+
+    def __init__(self, ptr):
+        self._handle = Handle(ptr, lib.scidb_records_free)
+        n = c_size_t()
+        check(lib.scidb_records_count(ptr, byref(n)))
+        self.count = n.value
+
+    def info(self):
+        """Descriptions: dicts with record_id, version, content_hash, saved_at, metadata."""
+        text = c_char_p()
+        check(lib.scidb_records_info_json(self._handle.ptr, byref(text)))
+        return json.loads(text.value)
+
+    def take_value(self, i):
+        """Record i's value as a Python object (arrays wrap the loaded memory)."""
+        from ._convert import from_value, owned_value
+
+        out = c_void_p()
+        check(lib.scidb_records_take_value(self._handle.ptr, i, byref(out)))
+        owner = owned_value(out.value)
+        return from_value(out.value, owner)
+
+
+def _meta_scalar(key, v):
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, bool) or isinstance(v, str):
+        return v
+    if isinstance(v, numbers.Integral):
+        return int(v)
+    if isinstance(v, numbers.Real):
+        v = float(v)
+        if not math.isfinite(v):
+            raise InvalidArgumentError(f"metadata {key}={v} is not a finite number")
+        return v
+    raise InvalidArgumentError(
+        f"metadata {key}={v!r}: values must be numbers, strings or booleans, "
+        f"got {type(v).__name__}"
+    )
+
+
+def metadata_json(metadata):
+    """JSON text of save metadata (one scalar per key)."""
+    return json.dumps({k: _meta_scalar(k, v) for k, v in metadata.items()}).encode("utf-8")
+
+
+def query_json(query):
+    """JSON text of a query: lists, tuples, ranges and arrays mean "any of"."""
+    out = {}
+    for k, v in query.items():
+        if isinstance(v, (list, tuple, range, set, frozenset, np.ndarray)):
+            out[k] = [_meta_scalar(k, x) for x in (sorted(v) if isinstance(v, (set, frozenset)) else v)]
+        else:
+            out[k] = _meta_scalar(k, v)
+    return json.dumps(out).encode("utf-8")
+
+
+def configure_database(path, dataset_schema_keys, lineage_path=None):
+    """Opens (creating when missing) the DuckDB file at ``path`` as the
+    database for this process and returns it.
+
+    ``dataset_schema_keys`` orders how the dataset is organised, e.g.
+    ``["subject", "session"]``. ``lineage_path`` is accepted for
+    compatibility; lineage is kept in the same file so a save and its
+    lineage commit together. Reopening a file with other keys raises
+    :class:`SchemaMismatchError`.
+    """
+    global _current
+    db = Database(path, dataset_schema_keys, lineage_path)
+    if _current is not None and _current is not db:
+        _current.close()
+    _current = db
+    return db
+
+
+def get_database():
+    """The database configured by :func:`configure_database`."""
+    if _current is None or not _current._handle.ptr:
+        raise DatabaseNotConfiguredError(
+            "no database is configured: call scidb.configure_database(path, schema_keys) first"
+        )
+    return _current

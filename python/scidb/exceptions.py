@@ -1,0 +1,73 @@
+"""Exceptions raised by scidb. Every one is a :class:`SciDBError`."""
+
+
+class SciDBError(Exception):
+    """Base of every scidb error. ``status`` is the C ABI status code."""
+
+    status = None
+
+    def __init__(self, message, status=None):
+        super().__init__(message)
+        if status is not None:
+            self.status = status
+
+
+class InvalidArgumentError(SciDBError, ValueError):
+    """An argument had a bad value (a bad name, bad metadata, a wrong shape)."""
+
+
+class NotFoundError(SciDBError, LookupError):
+    """No variable type or record matches."""
+
+
+class AmbiguousVersionError(SciDBError):
+    """Several variants sit at one location; the message names the keys that
+    would choose between them."""
+
+
+class TypeMismatchError(SciDBError, TypeError):
+    """A value of a type scidb cannot store or an operation cannot accept."""
+
+
+class DatabaseNotConfiguredError(SciDBError):
+    """No database was configured: call ``configure_database`` first."""
+
+
+class ReservedMetadataKeyError(SciDBError, ValueError):
+    """A metadata key is reserved by scidb (``record_id``, ``version``, ...)."""
+
+
+class SchemaMismatchError(SciDBError):
+    """The database file was created with other schema keys."""
+
+
+class DatabaseLockedError(SciDBError):
+    """Another process holds the database file."""
+
+
+class DatabaseIOError(SciDBError, OSError):
+    """The file system or the database engine failed."""
+
+
+class CorruptDataError(SciDBError):
+    """Stored bytes could not be decoded."""
+
+
+class InternalError(SciDBError):
+    """A bug in scidb; please report it with the message."""
+
+
+# C ABI status codes (include/scidb.h) to exception classes.
+BY_STATUS = {
+    1: InvalidArgumentError,
+    2: InvalidArgumentError,
+    3: NotFoundError,
+    4: AmbiguousVersionError,
+    5: TypeMismatchError,
+    6: DatabaseIOError,
+    7: DatabaseLockedError,
+    8: SchemaMismatchError,
+    9: ReservedMetadataKeyError,
+    10: CorruptDataError,
+    99: InternalError,
+}

@@ -1,0 +1,116 @@
+"""BaseVariable: subclass it once per kind of data your pipeline produces."""
+
+from .database import get_database
+from .exceptions import InvalidArgumentError
+
+
+class BaseVariable:
+    """A named variable type. ``class RawEMG(BaseVariable): pass`` is all it
+    takes; records are saved and loaded by metadata::
+
+        RawEMG.save(signal, subject=1, session="baseline")
+        raw = RawEMG.load(subject=1, session="baseline")
+        raw.data, raw.metadata, raw.record_id
+    """
+
+    _registry = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        BaseVariable._registry[cls.__name__] = cls
+
+    def __init__(self, data=None, metadata=None, record_id=None, content_hash=None, version=None, saved_at=None):
+        self.data = data
+        self.metadata = dict(metadata or {})
+        self.record_id = record_id
+        self.content_hash = content_hash
+        self.version = version
+        self.saved_at = saved_at
+
+    def __repr__(self):
+        meta = ", ".join(f"{k}={v!r}" for k, v in self.metadata.items())
+        return f"{type(self).__name__}({meta}, record_id={self.record_id!r})"
+
+    @classmethod
+    def variable_name(cls):
+        """The name records and the SQL view of this type carry."""
+        return cls.__name__
+
+    @classmethod
+    def get(cls, name):
+        """The registered subclass called ``name``."""
+        return BaseVariable._registry[name]
+
+    @classmethod
+    def save(cls, data, **metadata):
+        """Saves ``data`` with metadata; returns the record id. Saving the
+        same content with the same metadata again stores nothing new."""
+        if isinstance(data, BaseVariable):
+            data = data.data
+        return get_database().save(cls.variable_name(), data, metadata)
+
+    @classmethod
+    def _from_records(cls, records):
+        infos = records.info()
+        return [
+            cls(
+                data=records.take_value(i),
+                metadata=info["metadata"],
+                record_id=info["record_id"],
+                content_hash=info["content_hash"],
+                version=info["version"],
+                saved_at=info["saved_at"],
+            )
+            for i, info in enumerate(infos)
+        ]
+
+    @classmethod
+    def load(cls, version=None, **metadata):
+        """Loads by metadata: the newest record at the matching location, or
+        a list when several locations match. Non-schema keys select variants
+        (``smoothing=0.2``); a list value means "any of". ``version`` loads
+        exactly the record with that id. Raises NotFoundError when nothing
+        matches and AmbiguousVersionError when a location holds several
+        variants that the metadata does not choose between."""
+        db = get_database()
+        if version is not None:
+            if metadata:
+                raise InvalidArgumentError("load(version=...) takes no other metadata")
+            return cls._from_records(db.record_by_id(cls.variable_name(), version))[0]
+        found = cls._from_records(db.load_records(cls.variable_name(), metadata))
+        return found[0] if len(found) == 1 else found
+
+    @classmethod
+    def load_all(cls, as_df=False, **metadata):
+        """Every matching location and variant, newest version of each: a
+        generator of instances, or with ``as_df=True`` a pandas DataFrame
+        with one column per metadata key and a ``data`` column."""
+        records = get_database().load_all_records(cls.variable_name(), metadata)
+        if as_df:
+            return cls._dataframe(records)
+        return cls._iterate(records)
+
+    @classmethod
+    def _iterate(cls, records):
+        yield from cls._from_records(records)
+
+    @classmethod
+    def _dataframe(cls, records):
+        import pandas as pd
+
+        infos = records.info()
+        schema = get_database().dataset_schema_keys
+        keys = [k for k in schema if any(k in i["metadata"] for i in infos)]
+        extra = sorted({k for i in infos for k in i["metadata"]} - set(schema))
+        columns = {k: [i["metadata"].get(k) for i in infos] for k in keys + extra}
+        columns["data"] = [records.take_value(i) for i in range(len(infos))]
+        if not infos:
+            return pd.DataFrame(columns={**{k: [] for k in keys + extra}, "data": []})
+        return pd.DataFrame(columns)
+
+    @classmethod
+    def list_versions(cls, **metadata):
+        """Every matching record, all versions, oldest first at each
+        location: dicts with record_id, version, saved_at, content_hash and
+        metadata."""
+        return get_database().version_records(cls.variable_name(), metadata).info()

@@ -1,0 +1,347 @@
+//! The storage encoding of values.
+//!
+//! A value is stored as a small *descriptor* plus, for a top-level array, a
+//! separate *body* holding the raw element bytes, so large arrays are never
+//! copied into or out of an envelope. All integers are little-endian.
+//!
+//! ```text
+//! descriptor := "SDV1" item | "SDV1" 'a' array-header      (body = elements)
+//! item       := 'N'
+//!             | 'A' array-header u64:nbytes bytes
+//!             | 'S' str
+//!             | 'L' u64:n item*n
+//!             | 'M' u64:n (str item)*n
+//!             | 'T' u64:ncols u64:nrows column*ncols
+//! array-header := u8:dtype u8:scalar u32:ndim u64:dim*ndim
+//! column     := str:name u8:0 u8:dtype u8:has_validity [u8*nrows] u64:nbytes bytes
+//!             | str:name u8:1 u8:0 u8:has_validity [u8*nrows] str*nrows
+//! str        := u64:len utf8
+//! ```
+
+use crate::error::{Error, Result};
+use crate::value::{Array, Column, ColumnData, DType, Table, Value};
+
+const MAGIC: &[u8; 4] = b"SDV1";
+
+/// The encoded form of a value: a descriptor and, for arrays, a body.
+pub struct Encoded<'a> {
+    pub descriptor: Vec<u8>,
+    pub body: &'a [u8],
+}
+
+/// Encodes a value for storage.
+pub fn encode(value: &Value) -> Encoded<'_> {
+    let mut out = MAGIC.to_vec();
+    match value {
+        Value::Array(a) => {
+            out.push(b'a');
+            put_array_header(&mut out, a);
+            Encoded {
+                descriptor: out,
+                body: &a.data,
+            }
+        }
+        other => {
+            put_item(&mut out, other);
+            Encoded {
+                descriptor: out,
+                body: &[],
+            }
+        }
+    }
+}
+
+/// Decodes a stored value; `body` is moved into a top-level array.
+pub fn decode(descriptor: &[u8], body: Vec<u8>) -> Result<Value> {
+    let mut r = Reader {
+        bytes: descriptor,
+        pos: 0,
+    };
+    if r.take(4)? != MAGIC {
+        return Err(Error::corrupt("stored value has an unknown format"));
+    }
+    let value = if r.peek()? == b'a' {
+        r.pos += 1;
+        let (dtype, shape, scalar) = r.array_header()?;
+        Value::Array(Array::new(dtype, shape, body, scalar).map_err(as_corrupt)?)
+    } else {
+        if !body.is_empty() {
+            return Err(Error::corrupt("stored value has a body it does not use"));
+        }
+        r.item(0)?
+    };
+    if r.pos != descriptor.len() {
+        return Err(Error::corrupt("stored value has trailing bytes"));
+    }
+    Ok(value)
+}
+
+fn as_corrupt(e: Error) -> Error {
+    Error::corrupt(format!("stored value is inconsistent: {}", e.message))
+}
+
+fn put_u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(&n.to_le_bytes());
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_u64(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn put_array_header(out: &mut Vec<u8>, a: &Array) {
+    out.push(a.dtype as u8);
+    out.push(a.scalar as u8);
+    out.extend_from_slice(&(a.shape.len() as u32).to_le_bytes());
+    for &d in &a.shape {
+        put_u64(out, d);
+    }
+}
+
+fn put_item(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::Null => out.push(b'N'),
+        Value::Array(a) => {
+            out.push(b'A');
+            put_array_header(out, a);
+            put_u64(out, a.data.len() as u64);
+            out.extend_from_slice(&a.data);
+        }
+        Value::String(s) => {
+            out.push(b'S');
+            put_str(out, s);
+        }
+        Value::List(items) => {
+            out.push(b'L');
+            put_u64(out, items.len() as u64);
+            for item in items {
+                put_item(out, item);
+            }
+        }
+        Value::Map(entries) => {
+            out.push(b'M');
+            put_u64(out, entries.len() as u64);
+            for (k, v) in entries {
+                put_str(out, k);
+                put_item(out, v);
+            }
+        }
+        Value::Table(t) => {
+            out.push(b'T');
+            put_u64(out, t.columns.len() as u64);
+            put_u64(out, t.rows);
+            for c in &t.columns {
+                put_column(out, c);
+            }
+        }
+    }
+}
+
+fn put_column(out: &mut Vec<u8>, c: &Column) {
+    put_str(out, &c.name);
+    match &c.data {
+        ColumnData::Numeric { dtype, .. } => {
+            out.push(0);
+            out.push(*dtype as u8);
+        }
+        ColumnData::Utf8(_) => {
+            out.push(1);
+            out.push(0);
+        }
+    }
+    match &c.validity {
+        None => out.push(0),
+        Some(v) => {
+            out.push(1);
+            out.extend(v.iter().map(|&ok| ok as u8));
+        }
+    }
+    match &c.data {
+        ColumnData::Numeric { data, .. } => {
+            put_u64(out, data.len() as u64);
+            out.extend_from_slice(data);
+        }
+        ColumnData::Utf8(cells) => cells.iter().for_each(|s| put_str(out, s)),
+    }
+}
+
+/// Nesting deeper than this is refused, so corrupt bytes cannot overflow the stack.
+const MAX_DEPTH: usize = 256;
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or_else(|| Error::corrupt("stored value is truncated"))?;
+        let s = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+    fn peek(&self) -> Result<u8> {
+        self.bytes
+            .get(self.pos)
+            .copied()
+            .ok_or_else(|| Error::corrupt("stored value is truncated"))
+    }
+    fn u8(&mut self) -> Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Result<u32> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn u64(&mut self) -> Result<u64> {
+        let b = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_le_bytes(a))
+    }
+    fn len(&mut self) -> Result<usize> {
+        let n = self.u64()?;
+        // No length can exceed the bytes that remain; this bounds allocations.
+        if n > (self.bytes.len() - self.pos) as u64 {
+            return Err(Error::corrupt("stored value has a length beyond its end"));
+        }
+        Ok(n as usize)
+    }
+    fn str(&mut self) -> Result<String> {
+        let n = self.len()?;
+        let b = self.take(n)?;
+        String::from_utf8(b.to_vec()).map_err(|_| Error::corrupt("stored text is not UTF-8"))
+    }
+    fn dtype(&mut self) -> Result<DType> {
+        DType::from_code(self.u8()? as u32).map_err(as_corrupt)
+    }
+    fn array_header(&mut self) -> Result<(DType, Vec<u64>, bool)> {
+        let dtype = self.dtype()?;
+        let scalar = self.u8()? != 0;
+        let ndim = self.u32()? as usize;
+        if ndim > 64 {
+            return Err(Error::corrupt("stored array has more than 64 dimensions"));
+        }
+        let shape = (0..ndim).map(|_| self.u64()).collect::<Result<Vec<_>>>()?;
+        Ok((dtype, shape, scalar))
+    }
+
+    fn item(&mut self, depth: usize) -> Result<Value> {
+        if depth > MAX_DEPTH {
+            return Err(Error::corrupt("stored value is nested too deeply"));
+        }
+        match self.u8()? {
+            b'N' => Ok(Value::Null),
+            b'A' => {
+                let (dtype, shape, scalar) = self.array_header()?;
+                let n = self.len()?;
+                let data = self.take(n)?.to_vec();
+                Ok(Value::Array(
+                    Array::new(dtype, shape, data, scalar).map_err(as_corrupt)?,
+                ))
+            }
+            b'S' => Ok(Value::String(self.str()?)),
+            b'L' => {
+                let n = self.len()?;
+                (0..n)
+                    .map(|_| self.item(depth + 1))
+                    .collect::<Result<Vec<_>>>()
+                    .map(Value::List)
+            }
+            b'M' => {
+                let n = self.len()?;
+                let mut entries = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let k = self.str()?;
+                    entries.push((k, self.item(depth + 1)?));
+                }
+                Ok(Value::Map(entries))
+            }
+            b'T' => self.table(),
+            tag => Err(Error::corrupt(format!("stored value has unknown tag {tag}"))),
+        }
+    }
+
+    fn table(&mut self) -> Result<Value> {
+        let ncols = self.len()?;
+        let rows = self.u64()?;
+        let mut columns = Vec::with_capacity(ncols);
+        for _ in 0..ncols {
+            let name = self.str()?;
+            let is_text = self.u8()? == 1;
+            let dtype_code = self.u8()?;
+            let validity = if self.u8()? != 0 {
+                let n = usize::try_from(rows)
+                    .map_err(|_| Error::corrupt("stored table is too long"))?;
+                Some(self.take(n)?.iter().map(|&b| b != 0).collect())
+            } else {
+                None
+            };
+            let data = if is_text {
+                let mut cells = Vec::new();
+                for _ in 0..rows {
+                    cells.push(self.str()?);
+                }
+                ColumnData::Utf8(cells)
+            } else {
+                let dtype = DType::from_code(dtype_code as u32).map_err(as_corrupt)?;
+                let n = self.len()?;
+                ColumnData::Numeric {
+                    dtype,
+                    data: self.take(n)?.to_vec(),
+                }
+            };
+            columns.push(Column {
+                name,
+                data,
+                validity,
+            });
+        }
+        let table = Table { rows, columns };
+        table.validate().map_err(as_corrupt)?;
+        Ok(Value::Table(table))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(v: &Value) -> Value {
+        let e = encode(v);
+        decode(&e.descriptor, e.body.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn nested_values_round_trip() {
+        let v = Value::Map(vec![
+            (
+                "x".into(),
+                Value::Array(Array::new(DType::Int16, vec![2], vec![1, 0, 2, 0], false).unwrap()),
+            ),
+            (
+                "l".into(),
+                Value::List(vec![Value::Null, Value::String("é".into())]),
+            ),
+        ]);
+        assert_eq!(round_trip(&v), v);
+        let a = Value::Array(Array::new(DType::UInt8, vec![0, 3], vec![], false).unwrap());
+        assert_eq!(round_trip(&a), a);
+    }
+
+    #[test]
+    fn corrupt_bytes_are_errors_not_panics() {
+        let v = Value::List(vec![Value::String("abc".into()); 3]);
+        let e = encode(&v);
+        for cut in 0..e.descriptor.len() {
+            assert!(decode(&e.descriptor[..cut], vec![]).is_err());
+        }
+        let mut bad = e.descriptor.clone();
+        bad[5] = 0xff;
+        assert!(decode(&bad, vec![]).is_err());
+    }
+}

@@ -1,0 +1,167 @@
+//! Opening a database, saving and loading.
+
+use super::*;
+use crate::metadata;
+use crate::store::Database;
+
+/// An open database. Safe to use from several threads; calls are serialized.
+pub struct scidb_db(pub(crate) Database);
+
+/// Opens (creating when missing) the database file at `path` with the
+/// ordered schema keys `schema_keys[0..n_keys]` (e.g. "subject",
+/// "session"). `lineage_path` may be NULL; when given it is recorded, and
+/// lineage is kept in the same file. Reopening a file with other schema
+/// keys fails with `SCIDB_SCHEMA_MISMATCH`; a file held by another process
+/// with `SCIDB_LOCKED`. Free the handle with `scidb_db_free`.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_open(
+    path: *const c_char,
+    schema_keys: *const *const c_char,
+    n_keys: usize,
+    lineage_path: *const c_char,
+    out_db: *mut *mut scidb_db,
+) -> scidb_status {
+    guard(|| {
+        let path = arg_str(path, "path")?;
+        let lineage = arg_opt_str(lineage_path, "lineage_path")?;
+        if n_keys > 0 && schema_keys.is_null() {
+            return Err(null_arg("schema_keys"));
+        }
+        let mut keys = Vec::with_capacity(n_keys);
+        for i in 0..n_keys {
+            keys.push(arg_str(*schema_keys.add(i), &format!("schema_keys[{i}]"))?.to_string());
+        }
+        let out = arg_out(out_db, "out_db")?;
+        let db = Database::open(path, &keys, lineage)?;
+        *out = Box::into_raw(Box::new(scidb_db(db)));
+        Ok(())
+    })
+}
+
+/// Closes a database and sets `*db` to NULL. NULL and `*db == NULL` are no-ops.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_db_free(db: *mut *mut scidb_db) {
+    free_handle(db)
+}
+
+/// Saves `value` as a record of the variable type `variable` (a name such
+/// as "RawEMG") with metadata given as a JSON object of numbers, strings
+/// and booleans (e.g. `{"subject": 1, "session": "baseline"}`). Writes the
+/// 32-hex-digit record id and a NUL into `out_record_id`, which must hold
+/// `SCIDB_RECORD_ID_SIZE` bytes. The value stays the caller's. Saving the
+/// same content with the same metadata again stores nothing new and
+/// returns the same id. On failure the database is unchanged.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_save(
+    db: *const scidb_db,
+    variable: *const c_char,
+    metadata_json: *const c_char,
+    value: *const scidb_value,
+    out_record_id: *mut c_char,
+) -> scidb_status {
+    guard(|| {
+        let db = arg_ref(db, "db")?;
+        let variable = arg_str(variable, "variable")?;
+        let meta = metadata::parse_metadata(arg_str(metadata_json, "metadata_json")?)?;
+        let value = arg_ref(value, "value")?;
+        if out_record_id.is_null() {
+            return Err(null_arg("out_record_id"));
+        }
+        let id = db.0.save(variable, &meta, &value.0)?;
+        write_fixed(&id, out_record_id, SCIDB_RECORD_ID_SIZE, "out_record_id")
+    })
+}
+
+/// Which records a query call returns.
+enum Select {
+    Load,
+    LoadAll,
+    Versions,
+}
+
+unsafe fn query_call(
+    db: *const scidb_db,
+    variable: *const c_char,
+    query_json: *const c_char,
+    out: *mut *mut scidb_records,
+    select: Select,
+) -> scidb_status {
+    guard(|| {
+        let db = arg_ref(db, "db")?;
+        let variable = arg_str(variable, "variable")?;
+        let query = match arg_opt_str(query_json, "query_json")? {
+            Some(text) => metadata::parse_query(text)?,
+            None => metadata::Query::new(),
+        };
+        let out = arg_out(out, "out_records")?;
+        let records = match select {
+            Select::Load => db.0.load(variable, &query)?,
+            Select::LoadAll => db.0.load_all(variable, &query)?,
+            Select::Versions => db.0.list_versions(variable, &query)?,
+        };
+        *out = records_handle(records)?;
+        Ok(())
+    })
+}
+
+/// Loads the newest record at each location matching `query_json` (a JSON
+/// object; a list value means "any of"; NULL or "{}" matches all). Keys
+/// that are not schema keys select variants (e.g. `{"smoothing": 0.2}`).
+/// Fails with `SCIDB_NOT_FOUND` when nothing matches and `SCIDB_AMBIGUOUS`
+/// when a location holds several variants the query does not choose
+/// between (the message names the keys that would). Free the result with
+/// `scidb_records_free`.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_load(
+    db: *const scidb_db,
+    variable: *const c_char,
+    query_json: *const c_char,
+    out_records: *mut *mut scidb_records,
+) -> scidb_status {
+    query_call(db, variable, query_json, out_records, Select::Load)
+}
+
+/// Like `scidb_load`, but returns the newest record of every matching
+/// location and variant, never fails with `SCIDB_AMBIGUOUS`, and returns an
+/// empty result rather than `SCIDB_NOT_FOUND` when nothing matches.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_load_all(
+    db: *const scidb_db,
+    variable: *const c_char,
+    query_json: *const c_char,
+    out_records: *mut *mut scidb_records,
+) -> scidb_status {
+    query_call(db, variable, query_json, out_records, Select::LoadAll)
+}
+
+/// Every matching record, all versions, without values (oldest first at
+/// each location). Free the result with `scidb_records_free`.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_list_versions(
+    db: *const scidb_db,
+    variable: *const c_char,
+    query_json: *const c_char,
+    out_records: *mut *mut scidb_records,
+) -> scidb_status {
+    query_call(db, variable, query_json, out_records, Select::Versions)
+}
+
+/// Loads exactly the record `record_id`. When `variable` is not NULL the
+/// record must be of that variable type. Free with `scidb_records_free`.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_load_record(
+    db: *const scidb_db,
+    variable: *const c_char,
+    record_id: *const c_char,
+    out_records: *mut *mut scidb_records,
+) -> scidb_status {
+    guard(|| {
+        let db = arg_ref(db, "db")?;
+        let variable = arg_opt_str(variable, "variable")?;
+        let record_id = arg_str(record_id, "record_id")?;
+        let out = arg_out(out_records, "out_records")?;
+        let record = db.0.load_record(variable, record_id)?;
+        *out = records_handle(vec![record])?;
+        Ok(())
+    })
+}

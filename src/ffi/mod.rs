@@ -1,0 +1,202 @@
+//! The C ABI: the only `extern "C"` code of the crate.
+//!
+//! Conventions (see DESIGN.md and `include/scidb.h`):
+//! - Every fallible function returns a `scidb_status` (0 = `SCIDB_OK`) and
+//!   writes results through out-pointers; on failure a message for this
+//!   thread is readable with `scidb_last_error()`.
+//! - Every body runs inside a panic boundary: a bug becomes `SCIDB_PANIC`.
+//! - Every pointer argument is checked for NULL.
+//! - Handles are opaque and freed with their `_free(X**)`, which also sets
+//!   the caller's pointer to NULL. Borrowed pointers returned by accessors
+//!   stay valid while the handle they came from lives.
+
+#![allow(non_camel_case_types)]
+#![allow(clippy::missing_safety_doc)]
+
+mod arrow;
+mod db;
+mod records;
+mod value;
+
+pub use arrow::{ArrowArray, ArrowSchema};
+pub use db::*;
+pub use records::*;
+pub use value::*;
+
+use crate::error::{Error, ErrorKind, Result};
+use std::cell::RefCell;
+use std::ffi::{c_char, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+#[cfg(target_endian = "big")]
+compile_error!("scidb stores little-endian bytes and runs on little-endian machines only");
+
+/// Version of this C ABI; bindings refuse a library with another one.
+pub const SCIDB_ABI_VERSION: u32 = 1;
+
+/// Result of every fallible call; 0 is success.
+pub type scidb_status = i32;
+pub const SCIDB_OK: scidb_status = 0;
+pub const SCIDB_INVALID_ARGUMENT: scidb_status = 1;
+pub const SCIDB_NULL_ARGUMENT: scidb_status = 2;
+pub const SCIDB_NOT_FOUND: scidb_status = 3;
+pub const SCIDB_AMBIGUOUS: scidb_status = 4;
+pub const SCIDB_TYPE_MISMATCH: scidb_status = 5;
+pub const SCIDB_IO: scidb_status = 6;
+pub const SCIDB_LOCKED: scidb_status = 7;
+pub const SCIDB_SCHEMA_MISMATCH: scidb_status = 8;
+pub const SCIDB_RESERVED_KEY: scidb_status = 9;
+pub const SCIDB_CORRUPT: scidb_status = 10;
+pub const SCIDB_PANIC: scidb_status = 99;
+
+/// Bytes of a record id buffer: 32 hex digits and a terminating NUL.
+pub const SCIDB_RECORD_ID_SIZE: usize = 33;
+/// Bytes of a content hash buffer: 64 hex digits and a terminating NUL.
+pub const SCIDB_HASH_SIZE: usize = 65;
+
+fn status_of(kind: ErrorKind) -> scidb_status {
+    match kind {
+        ErrorKind::InvalidArgument => SCIDB_INVALID_ARGUMENT,
+        ErrorKind::NullArgument => SCIDB_NULL_ARGUMENT,
+        ErrorKind::NotFound => SCIDB_NOT_FOUND,
+        ErrorKind::Ambiguous => SCIDB_AMBIGUOUS,
+        ErrorKind::TypeMismatch => SCIDB_TYPE_MISMATCH,
+        ErrorKind::Io => SCIDB_IO,
+        ErrorKind::Locked => SCIDB_LOCKED,
+        ErrorKind::SchemaMismatch => SCIDB_SCHEMA_MISMATCH,
+        ErrorKind::ReservedKey => SCIDB_RESERVED_KEY,
+        ErrorKind::Corrupt => SCIDB_CORRUPT,
+        ErrorKind::Panic => SCIDB_PANIC,
+    }
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+fn set_last_error(message: &str) {
+    let text = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
+    LAST_ERROR.with(|e| *e.borrow_mut() = text);
+}
+
+/// Runs an exported body: catches panics, records the error message and
+/// returns the status code.
+pub(crate) fn guard(f: impl FnOnce() -> Result<()>) -> scidb_status {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => {
+            set_last_error("");
+            SCIDB_OK
+        }
+        Ok(Err(e)) => {
+            set_last_error(&e.message);
+            status_of(e.kind)
+        }
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            set_last_error(&format!("internal error in scidb (please report it): {what}"));
+            SCIDB_PANIC
+        }
+    }
+}
+
+/// Like [`guard`] for functions that cannot report a status (the `_free`s).
+pub(crate) fn guard_void(f: impl FnOnce()) {
+    let _ = catch_unwind(AssertUnwindSafe(f));
+}
+
+pub(crate) fn null_arg(name: &str) -> Error {
+    Error::new(
+        ErrorKind::NullArgument,
+        format!("argument '{name}' is NULL"),
+    )
+}
+
+/// A required NUL-terminated UTF-8 string argument.
+pub(crate) unsafe fn arg_str<'a>(ptr: *const c_char, name: &str) -> Result<&'a str> {
+    if ptr.is_null() {
+        return Err(null_arg(name));
+    }
+    CStr::from_ptr(ptr)
+        .to_str()
+        .map_err(|_| Error::invalid(format!("argument '{name}' is not valid UTF-8")))
+}
+
+/// An optional string argument: NULL means absent.
+pub(crate) unsafe fn arg_opt_str<'a>(ptr: *const c_char, name: &str) -> Result<Option<&'a str>> {
+    if ptr.is_null() {
+        Ok(None)
+    } else {
+        arg_str(ptr, name).map(Some)
+    }
+}
+
+/// A required reference argument.
+pub(crate) unsafe fn arg_ref<'a, T>(ptr: *const T, name: &str) -> Result<&'a T> {
+    ptr.as_ref().ok_or_else(|| null_arg(name))
+}
+
+/// A required out-pointer.
+pub(crate) unsafe fn arg_out<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T> {
+    ptr.as_mut().ok_or_else(|| null_arg(name))
+}
+
+/// Copies text and a NUL into a caller's fixed-size buffer.
+pub(crate) unsafe fn write_fixed(text: &str, out: *mut c_char, size: usize, name: &str) -> Result<()> {
+    if out.is_null() {
+        return Err(null_arg(name));
+    }
+    debug_assert!(text.len() < size);
+    std::ptr::copy_nonoverlapping(text.as_ptr() as *const c_char, out, text.len());
+    *out.add(text.len()) = 0;
+    Ok(())
+}
+
+/// Frees a boxed handle and nulls the caller's pointer.
+pub(crate) unsafe fn free_handle<T>(handle: *mut *mut T) {
+    guard_void(|| {
+        if let Some(slot) = handle.as_mut() {
+            if !slot.is_null() {
+                drop(Box::from_raw(*slot));
+                *slot = std::ptr::null_mut();
+            }
+        }
+    })
+}
+
+/// The version of the C ABI this library implements (`SCIDB_ABI_VERSION`).
+#[no_mangle]
+pub extern "C" fn scidb_abi_version() -> u32 {
+    SCIDB_ABI_VERSION
+}
+
+/// The message of the last failed call on this thread ("" after a success).
+/// The pointer stays valid until the next scidb call on this thread.
+#[no_mangle]
+pub extern "C" fn scidb_last_error() -> *const c_char {
+    LAST_ERROR.with(|e| e.borrow().as_ptr())
+}
+
+/// A static name for a status code, e.g. "SCIDB_NOT_FOUND".
+#[no_mangle]
+pub extern "C" fn scidb_status_name(status: scidb_status) -> *const c_char {
+    let name: &'static CStr = match status {
+        SCIDB_OK => c"SCIDB_OK",
+        SCIDB_INVALID_ARGUMENT => c"SCIDB_INVALID_ARGUMENT",
+        SCIDB_NULL_ARGUMENT => c"SCIDB_NULL_ARGUMENT",
+        SCIDB_NOT_FOUND => c"SCIDB_NOT_FOUND",
+        SCIDB_AMBIGUOUS => c"SCIDB_AMBIGUOUS",
+        SCIDB_TYPE_MISMATCH => c"SCIDB_TYPE_MISMATCH",
+        SCIDB_IO => c"SCIDB_IO",
+        SCIDB_LOCKED => c"SCIDB_LOCKED",
+        SCIDB_SCHEMA_MISMATCH => c"SCIDB_SCHEMA_MISMATCH",
+        SCIDB_RESERVED_KEY => c"SCIDB_RESERVED_KEY",
+        SCIDB_CORRUPT => c"SCIDB_CORRUPT",
+        SCIDB_PANIC => c"SCIDB_PANIC",
+        _ => c"SCIDB_UNKNOWN_STATUS",
+    };
+    name.as_ptr()
+}

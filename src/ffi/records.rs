@@ -1,0 +1,216 @@
+//! Results of loads: a list of records, each with its id, metadata, version,
+//! content hash, save time and (except from `scidb_list_versions`) value.
+
+use super::*;
+use crate::metadata;
+use crate::store::Record;
+
+struct RecordC {
+    record_id: CString,
+    metadata_json: CString,
+    content_hash: CString,
+    saved_at: CString,
+    version: i64,
+    value: Option<Box<scidb_value>>,
+}
+
+/// The records a load returned.
+pub struct scidb_records {
+    records: Vec<RecordC>,
+    /// All records' descriptions as one JSON array, built on first request.
+    info_json: Option<CString>,
+    variable: String,
+}
+
+fn c_string(text: String, what: &str) -> Result<CString> {
+    CString::new(text).map_err(|_| Error::corrupt(format!("{what} holds a NUL byte")))
+}
+
+pub(crate) fn records_handle(records: Vec<Record>) -> Result<*mut scidb_records> {
+    let variable = records
+        .first()
+        .map(|r| r.info.variable.clone())
+        .unwrap_or_default();
+    let records = records
+        .into_iter()
+        .map(|r| {
+            Ok(RecordC {
+                record_id: c_string(r.info.record_id, "a record id")?,
+                metadata_json: c_string(metadata::to_json_object(&r.metadata), "metadata")?,
+                content_hash: c_string(r.info.content_hash, "a content hash")?,
+                saved_at: c_string(r.info.saved_at, "a timestamp")?,
+                version: r.info.version,
+                value: r.value.map(|v| Box::new(scidb_value(v))),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Box::into_raw(Box::new(scidb_records {
+        records,
+        info_json: None,
+        variable,
+    })))
+}
+
+unsafe fn record<'a>(records: *const scidb_records, index: usize) -> Result<&'a RecordC> {
+    let r = arg_ref(records, "records")?;
+    r.records.get(index).ok_or_else(|| {
+        Error::invalid(format!(
+            "index {index} is past the {} records",
+            r.records.len()
+        ))
+    })
+}
+
+/// Frees a result and sets `*records` to NULL.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_records_free(records: *mut *mut scidb_records) {
+    free_handle(records)
+}
+
+/// The number of records.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_records_count(
+    records: *const scidb_records,
+    out_count: *mut usize,
+) -> scidb_status {
+    guard(|| {
+        let r = arg_ref(records, "records")?;
+        *arg_out(out_count, "out_count")? = r.records.len();
+        Ok(())
+    })
+}
+
+/// Record `index`'s id (borrowed, NUL-terminated).
+#[no_mangle]
+pub unsafe extern "C" fn scidb_records_record_id(
+    records: *const scidb_records,
+    index: usize,
+    out: *mut *const c_char,
+) -> scidb_status {
+    guard(|| {
+        let rec = record(records, index)?;
+        *arg_out(out, "out")? = rec.record_id.as_ptr();
+        Ok(())
+    })
+}
+
+/// Record `index`'s metadata as a JSON object (borrowed, NUL-terminated).
+#[no_mangle]
+pub unsafe extern "C" fn scidb_records_metadata_json(
+    records: *const scidb_records,
+    index: usize,
+    out: *mut *const c_char,
+) -> scidb_status {
+    guard(|| {
+        let rec = record(records, index)?;
+        *arg_out(out, "out")? = rec.metadata_json.as_ptr();
+        Ok(())
+    })
+}
+
+/// Record `index`'s content hash, 64 hex digits (borrowed, NUL-terminated).
+#[no_mangle]
+pub unsafe extern "C" fn scidb_records_content_hash(
+    records: *const scidb_records,
+    index: usize,
+    out: *mut *const c_char,
+) -> scidb_status {
+    guard(|| {
+        let rec = record(records, index)?;
+        *arg_out(out, "out")? = rec.content_hash.as_ptr();
+        Ok(())
+    })
+}
+
+/// Record `index`'s version number: larger is newer, across the database.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_records_version(
+    records: *const scidb_records,
+    index: usize,
+    out: *mut i64,
+) -> scidb_status {
+    guard(|| {
+        let rec = record(records, index)?;
+        *arg_out(out, "out")? = rec.version;
+        Ok(())
+    })
+}
+
+/// Record `index`'s value, borrowed from the result. `SCIDB_NOT_FOUND`
+/// for results of `scidb_list_versions`, which carry no values.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_records_value(
+    records: *const scidb_records,
+    index: usize,
+    out_value: *mut *const scidb_value,
+) -> scidb_status {
+    guard(|| {
+        let rec = record(records, index)?;
+        let v = rec
+            .value
+            .as_deref()
+            .ok_or_else(|| Error::not_found("this result lists versions and carries no values"))?;
+        *arg_out(out_value, "out_value")? = v as *const scidb_value;
+        Ok(())
+    })
+}
+
+/// Moves record `index`'s value out of the result: the caller owns it and
+/// frees it with `scidb_value_free`; a second take is `SCIDB_NOT_FOUND`.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_records_take_value(
+    records: *mut scidb_records,
+    index: usize,
+    out_value: *mut *mut scidb_value,
+) -> scidb_status {
+    guard(|| {
+        let r = arg_out(records, "records")?;
+        let total = r.records.len();
+        let rec = r.records.get_mut(index).ok_or_else(|| {
+            Error::invalid(format!("index {index} is past the {total} records"))
+        })?;
+        let out = arg_out(out_value, "out_value")?;
+        let v = rec
+            .value
+            .take()
+            .ok_or_else(|| Error::not_found("this record's value was taken or never loaded"))?;
+        *out = Box::into_raw(v);
+        Ok(())
+    })
+}
+
+/// Every record's description as one JSON array (borrowed, NUL-terminated):
+/// `[{"record_id", "variable", "version", "content_hash", "saved_at",
+/// "metadata": {...}}, ...]`, in result order. One call instead of many.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_records_info_json(
+    records: *mut scidb_records,
+    out: *mut *const c_char,
+) -> scidb_status {
+    guard(|| {
+        let r = arg_out(records, "records")?;
+        let out = arg_out(out, "out")?;
+        if r.info_json.is_none() {
+            let mut text = String::from("[");
+            for (i, rec) in r.records.iter().enumerate() {
+                if i > 0 {
+                    text.push(',');
+                }
+                let id = rec.record_id.to_string_lossy();
+                let hash = rec.content_hash.to_string_lossy();
+                let saved = serde_json::Value::String(rec.saved_at.to_string_lossy().into());
+                let meta = rec.metadata_json.to_string_lossy();
+                text.push_str(&format!(
+                    "{{\"record_id\":\"{id}\",\"variable\":{},\"version\":{},\
+                     \"content_hash\":\"{hash}\",\"saved_at\":{saved},\"metadata\":{meta}}}",
+                    serde_json::Value::String(r.variable.clone()),
+                    rec.version
+                ));
+            }
+            text.push(']');
+            r.info_json = Some(c_string(text, "record descriptions")?);
+        }
+        *out = r.info_json.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
+        Ok(())
+    })
+}

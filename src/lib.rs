@@ -1,0 +1,23 @@
+//! scidb: a versioned, queryable home for every value a scientific analysis
+//! produces, with one Rust core behind a stable C ABI for MATLAB, Python and C.
+//!
+//! - [`value`]: the value model (arrays, strings, lists, maps, tables, null).
+//! - [`hash`]: the canonical content hash.
+//! - [`codec`]: the storage encoding of values.
+//! - [`metadata`]: metadata keys, values and queries.
+//! - [`store`]: the DuckDB-backed database.
+//! - [`ffi`]: the C ABI (the only `extern "C"` code).
+
+pub mod codec;
+pub mod error;
+pub mod ffi;
+pub mod hash;
+#[cfg(test)]
+mod hash_vectors;
+pub mod metadata;
+pub mod store;
+pub mod value;
+
+pub use error::{Error, ErrorKind, Result};
+pub use store::{Database, Record};
+pub use value::{Array, DType, Value};

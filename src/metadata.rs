@@ -1,0 +1,285 @@
+//! Metadata: the keys a record is saved and found by.
+//!
+//! Metadata crosses the C ABI as a JSON object. Values are numbers, strings
+//! or booleans; in a query a JSON array means "any of". Numbers are
+//! canonical: a float with an integral value (MATLAB's `1`) equals the
+//! integer (Python's `1`), so the two languages find each other's records.
+
+use crate::error::{Error, ErrorKind, Result};
+use serde_json::Value as Json;
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+/// Metadata keys scidb uses itself; a user may not save under them.
+pub const RESERVED_KEYS: &[&str] = &[
+    "record_id",
+    "version",
+    "value",
+    "data",
+    "content_hash",
+    "saved_at",
+    "variable",
+    "as_df",
+    "metadata",
+];
+
+/// One metadata value, canonical.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetaValue {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+/// Saved metadata: key → value, sorted by key.
+pub type Metadata = BTreeMap<String, MetaValue>;
+
+/// A query: key → the values any of which matches.
+pub type Query = BTreeMap<String, Vec<MetaValue>>;
+
+/// Largest integer a float holds exactly; beyond it floats stay floats.
+const EXACT_INT_LIMIT: f64 = 9_007_199_254_740_992.0;
+
+impl MetaValue {
+    fn from_json(key: &str, v: &Json) -> Result<Self> {
+        match v {
+            Json::Bool(b) => Ok(MetaValue::Bool(*b)),
+            Json::String(s) => Ok(MetaValue::Text(s.clone())),
+            Json::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    Ok(MetaValue::Int(i))
+                } else if let Some(f) = n.as_f64() {
+                    Ok(Self::from_f64(f))
+                } else {
+                    Err(Error::invalid(format!(
+                        "metadata '{key}': number {n} is out of range"
+                    )))
+                }
+            }
+            other => Err(Error::invalid(format!(
+                "metadata '{key}' must be a number, string or boolean, got {}",
+                json_kind(other)
+            ))),
+        }
+    }
+
+    /// A float, canonicalized to an integer when it holds one exactly.
+    pub fn from_f64(f: f64) -> Self {
+        if f.fract() == 0.0 && f.abs() <= EXACT_INT_LIMIT && !(f == 0.0 && f.is_sign_negative()) {
+            MetaValue::Int(f as i64)
+        } else {
+            MetaValue::Float(f)
+        }
+    }
+
+    /// The canonical JSON text stored in the database and compared in SQL.
+    pub fn canonical(&self) -> String {
+        self.to_json().to_string()
+    }
+
+    pub fn to_json(&self) -> Json {
+        match self {
+            MetaValue::Bool(b) => Json::Bool(*b),
+            MetaValue::Int(i) => Json::from(*i),
+            MetaValue::Float(f) => serde_json::Number::from_f64(*f)
+                .map(Json::Number)
+                .unwrap_or(Json::Null),
+            MetaValue::Text(s) => Json::String(s.clone()),
+        }
+    }
+
+    /// Parses canonical JSON text as stored in the database.
+    pub fn parse_canonical(text: &str) -> Result<Self> {
+        let v: Json = serde_json::from_str(text)
+            .map_err(|e| Error::corrupt(format!("stored metadata '{text}' is not JSON: {e}")))?;
+        Self::from_json("stored", &v)
+    }
+
+    /// Which SQL-facing kind the value is, for the variable's view.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            MetaValue::Bool(_) => "bool",
+            MetaValue::Int(_) => "int",
+            MetaValue::Float(_) => "float",
+            MetaValue::Text(_) => "text",
+        }
+    }
+
+    /// A total order for presenting results: booleans, then numbers by value,
+    /// then text.
+    pub fn sort_cmp(&self, other: &Self) -> Ordering {
+        fn rank(v: &MetaValue) -> u8 {
+            match v {
+                MetaValue::Bool(_) => 0,
+                MetaValue::Int(_) | MetaValue::Float(_) => 1,
+                MetaValue::Text(_) => 2,
+            }
+        }
+        fn num(v: &MetaValue) -> f64 {
+            match v {
+                MetaValue::Int(i) => *i as f64,
+                MetaValue::Float(f) => *f,
+                _ => 0.0,
+            }
+        }
+        match (self, other) {
+            (MetaValue::Bool(a), MetaValue::Bool(b)) => a.cmp(b),
+            (MetaValue::Int(a), MetaValue::Int(b)) => a.cmp(b),
+            (MetaValue::Text(a), MetaValue::Text(b)) => a.cmp(b),
+            (a, b) if rank(a) == 1 && rank(b) == 1 => {
+                num(a).partial_cmp(&num(b)).unwrap_or(Ordering::Equal)
+            }
+            (a, b) => rank(a).cmp(&rank(b)),
+        }
+    }
+}
+
+impl std::fmt::Display for MetaValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MetaValue::Text(s) => write!(f, "'{s}'"),
+            other => f.write_str(&other.canonical()),
+        }
+    }
+}
+
+fn json_kind(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "an object",
+    }
+}
+
+/// Checks a name that will reach SQL as an identifier (a variable type or a
+/// metadata key): a letter, then letters, digits or underscores.
+pub fn validate_identifier(what: &str, name: &str) -> Result<()> {
+    let mut chars = name.chars();
+    let ok_first = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
+    let ok_rest = chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ok_first || !ok_rest || name.len() > 63 {
+        return Err(Error::invalid(format!(
+            "{what} '{name}' is not a valid name: use a letter followed by letters, digits or \
+             underscores (at most 63 characters)"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a metadata key: a valid identifier that scidb does not reserve.
+pub fn validate_key(key: &str) -> Result<()> {
+    if RESERVED_KEYS.contains(&key) {
+        return Err(Error::new(
+            ErrorKind::ReservedKey,
+            format!(
+                "metadata key '{key}' is reserved by scidb (reserved: {})",
+                RESERVED_KEYS.join(", ")
+            ),
+        ));
+    }
+    validate_identifier("metadata key", key)
+}
+
+fn parse_object(json: &str, what: &str) -> Result<serde_json::Map<String, Json>> {
+    match serde_json::from_str::<Json>(json) {
+        Ok(Json::Object(map)) => Ok(map),
+        Ok(other) => Err(Error::invalid(format!(
+            "{what} must be a JSON object, got {}",
+            json_kind(&other)
+        ))),
+        Err(e) => Err(Error::invalid(format!("{what} is not valid JSON: {e}"))),
+    }
+}
+
+/// Parses the metadata of a save: an object of scalar values.
+pub fn parse_metadata(json: &str) -> Result<Metadata> {
+    let mut out = Metadata::new();
+    for (k, v) in parse_object(json, "metadata")? {
+        validate_key(&k)?;
+        if v.is_array() {
+            return Err(Error::invalid(format!(
+                "metadata '{k}': a saved record has one value per key, got a list"
+            )));
+        }
+        out.insert(k.clone(), MetaValue::from_json(&k, &v)?);
+    }
+    Ok(out)
+}
+
+/// Parses a query: an object whose values are scalars or lists of scalars.
+pub fn parse_query(json: &str) -> Result<Query> {
+    let mut out = Query::new();
+    for (k, v) in parse_object(json, "query")? {
+        validate_key(&k)?;
+        let values = match &v {
+            Json::Array(items) => {
+                if items.is_empty() {
+                    return Err(Error::invalid(format!(
+                        "query '{k}': an empty list matches nothing"
+                    )));
+                }
+                items
+                    .iter()
+                    .map(|i| MetaValue::from_json(&k, i))
+                    .collect::<Result<Vec<_>>>()?
+            }
+            scalar => vec![MetaValue::from_json(&k, scalar)?],
+        };
+        out.insert(k, values);
+    }
+    Ok(out)
+}
+
+/// The canonical JSON object of some metadata (keys sorted).
+pub fn to_json_object(meta: &Metadata) -> String {
+    let map: serde_json::Map<String, Json> =
+        meta.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+    Json::Object(map).to_string()
+}
+
+/// Parses a canonical JSON object written by [`to_json_object`].
+pub fn from_json_object(json: &str) -> Result<Metadata> {
+    let mut out = Metadata::new();
+    for (k, v) in parse_object(json, "stored metadata")? {
+        let mv = MetaValue::from_json(&k, &v)?;
+        out.insert(k, mv);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integral_floats_equal_integers() {
+        let a = parse_metadata(r#"{"subject": 1.0, "s": 0.2}"#).unwrap();
+        let b = parse_metadata(r#"{"subject": 1, "s": 0.2}"#).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a["subject"].canonical(), "1");
+        assert_eq!(a["s"].canonical(), "0.2");
+    }
+
+    #[test]
+    fn reserved_and_bad_keys_rejected() {
+        let e = parse_metadata(r#"{"record_id": 1}"#).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::ReservedKey);
+        let e = parse_metadata(r#"{"bad key": 1}"#).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidArgument);
+        let e = parse_metadata(r#"{"a": {"b": 1}}"#).unwrap_err();
+        assert!(e.message.contains("an object"), "{}", e.message);
+        assert!(parse_metadata("[1]").is_err());
+        assert!(parse_metadata("{").is_err());
+    }
+
+    #[test]
+    fn query_lists_mean_any_of() {
+        let q = parse_query(r#"{"subject": [1, 2], "session": "a"}"#).unwrap();
+        assert_eq!(q["subject"], vec![MetaValue::Int(1), MetaValue::Int(2)]);
+        assert!(parse_query(r#"{"subject": []}"#).is_err());
+    }
+}

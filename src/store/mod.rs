@@ -1,0 +1,358 @@
+//! The store: one embedded DuckDB file holding values, versions and views.
+//!
+//! Everything that touches SQL lives under this module, behind the small
+//! API of [`Database`], so another catalog (DuckLake on PostgreSQL) can be
+//! put behind the same calls later.
+
+mod find;
+mod payload;
+mod preview;
+mod schema;
+mod views;
+
+pub use find::RecordInfo;
+pub use views::quote_ident;
+
+use crate::codec;
+use crate::error::{Error, ErrorKind, Result, ResultExt};
+use crate::hash::content_hash;
+use crate::metadata::{self, Metadata, Query};
+use crate::value::Value;
+use duckdb::types::{TimeUnit, Value as Sql};
+use duckdb::{params, Connection};
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+use views::Signature;
+
+/// A loaded record: what was saved, where, when, and the value.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub info: RecordInfo,
+    pub metadata: Metadata,
+    /// None when only the record's description was asked for.
+    pub value: Option<Value>,
+}
+
+/// An open scidb database.
+pub struct Database {
+    path: String,
+    schema_keys: Vec<String>,
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    conn: Connection,
+    /// Each variable type's view signature, as committed.
+    signatures: BTreeMap<String, Signature>,
+}
+
+impl Database {
+    /// Opens (creating when missing) a database file with its ordered schema
+    /// keys. Reopening with other keys is a `SchemaMismatch` error. The
+    /// optional lineage path is recorded; lineage lives in the same file so
+    /// a save and its lineage commit together.
+    pub fn open(path: &str, schema_keys: &[String], lineage_path: Option<&str>) -> Result<Self> {
+        if path.is_empty() {
+            return Err(Error::invalid("the database path is empty"));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for k in schema_keys {
+            metadata::validate_key(k).context("schema key")?;
+            if !seen.insert(k) {
+                return Err(Error::invalid(format!("schema key '{k}' is listed twice")));
+            }
+        }
+        let conn = Connection::open(path).context(format!("opening {path}"))?;
+        conn.set_prepared_statement_cache_capacity(64);
+        schema::prepare(&conn, schema_keys, lineage_path).context(format!("opening {path}"))?;
+        let signatures = views::load_signatures(&conn)?;
+        Ok(Database {
+            path: path.to_string(),
+            schema_keys: schema_keys.to_vec(),
+            inner: Mutex::new(Inner { conn, signatures }),
+        })
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    pub fn schema_keys(&self) -> &[String] {
+        &self.schema_keys
+    }
+
+    /// The variable types that have records.
+    pub fn variables(&self) -> Vec<String> {
+        self.lock().signatures.keys().cloned().collect()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        match self.inner.lock() {
+            Ok(g) => g,
+            Err(poisoned) => {
+                // A panic interrupted an operation: drop any transaction it left open.
+                let g = poisoned.into_inner();
+                let _ = g.conn.execute_batch("ROLLBACK");
+                g
+            }
+        }
+    }
+
+    /// Saves a value under a variable type with metadata; returns the record
+    /// id. Saving identical content and metadata again stores nothing new:
+    /// the existing record becomes the newest version again.
+    pub fn save(&self, variable: &str, meta: &Metadata, value: &Value) -> Result<String> {
+        metadata::validate_identifier("variable type", variable)?;
+        for k in meta.keys() {
+            metadata::validate_key(k)?;
+        }
+        value.validate().context(format!("saving {variable}"))?;
+        let hash = content_hash(value);
+        let meta_json = metadata::to_json_object(meta);
+        let record_id = record_id(variable, &meta_json, &hash);
+        let encoded = codec::encode(value);
+        let preview = preview::preview(value);
+        let variant: Metadata = meta
+            .iter()
+            .filter(|(k, _)| !self.schema_keys.contains(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let table = match value {
+            Value::Table(t) => Some(t),
+            _ => None,
+        };
+
+        let mut inner = self.lock();
+        let old_sig = inner.signatures.get(variable).cloned();
+        let mut sig = old_sig.clone().unwrap_or_default();
+        let widened = sig.absorb(meta, preview.kind, table) || old_sig.is_none();
+        let conn = &inner.conn;
+        in_transaction(conn, || {
+            let updated = conn
+                .prepare_cached(
+                    "UPDATE _scidb_records SET version = nextval('_scidb_version_seq'), \
+                     saved_at = ? WHERE record_id = ?",
+                )?
+                .execute(params![now(), record_id])?;
+            if updated > 0 {
+                return Ok(());
+            }
+            payload::store(conn, &hash, value.kind_name(), &encoded)?;
+            self.insert_record(conn, variable, &record_id, &hash, meta, &variant, &preview)?;
+            if widened {
+                views::apply(conn, variable, &self.schema_keys, old_sig.as_ref(), &sig)?;
+            }
+            if let Some(t) = table {
+                views::insert_rows(conn, variable, &record_id, t, &sig)?;
+            }
+            Ok(())
+        })
+        .context(format!("saving {variable}"))?;
+        if widened {
+            inner.signatures.insert(variable.to_string(), sig);
+        }
+        Ok(record_id)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn insert_record(
+        &self,
+        conn: &Connection,
+        variable: &str,
+        record_id: &str,
+        hash: &str,
+        meta: &Metadata,
+        variant: &Metadata,
+        p: &preview::Preview,
+    ) -> Result<()> {
+        let key_cols: String = self
+            .schema_keys
+            .iter()
+            .map(|k| format!(", {}", schema::key_column(k)))
+            .collect();
+        let key_marks = ", ?".repeat(self.schema_keys.len());
+        let sql = format!(
+            "INSERT INTO _scidb_records (record_id, variable, version, content_hash, variant, \
+             saved_at, v_bool, v_int, v_float, v_text, v_bool_list, v_int_list, v_float_list, \
+             v_summary{key_cols}) VALUES (?, ?, nextval('_scidb_version_seq'), ?, ?, ?, ?, ?, ?, ?, \
+             CAST(? AS BOOLEAN[]), CAST(? AS HUGEINT[]), CAST(? AS DOUBLE[]), ?{key_marks})"
+        );
+        let mut args: Vec<Sql> = vec![
+            Sql::Text(record_id.into()),
+            Sql::Text(variable.into()),
+            Sql::Text(hash.into()),
+            Sql::Text(metadata::to_json_object(variant)),
+            now(),
+            p.v_bool.map_or(Sql::Null, Sql::Boolean),
+            p.v_int.map_or(Sql::Null, Sql::HugeInt),
+            p.v_float.map_or(Sql::Null, Sql::Double),
+            opt_text(&p.v_text),
+            opt_text(&p.v_bool_list),
+            opt_text(&p.v_int_list),
+            opt_text(&p.v_float_list),
+            Sql::Text(p.summary.clone()),
+        ];
+        for k in &self.schema_keys {
+            args.push(
+                meta.get(k)
+                    .map_or(Sql::Null, |v| Sql::Text(v.canonical())),
+            );
+        }
+        conn.prepare_cached(&sql)?
+            .execute(duckdb::params_from_iter(args.iter()))
+            .context("recording the record")?;
+        Ok(())
+    }
+
+    fn require_variable(&self, inner: &Inner, variable: &str) -> Result<()> {
+        metadata::validate_identifier("variable type", variable)?;
+        if inner.signatures.contains_key(variable) {
+            Ok(())
+        } else {
+            Err(Error::not_found(format!(
+                "no variable type named '{variable}' has been saved in {}",
+                self.path
+            )))
+        }
+    }
+
+    fn with_values(&self, conn: &Connection, infos: Vec<RecordInfo>) -> Result<Vec<Record>> {
+        let hashes: Vec<&str> = infos.iter().map(|r| r.content_hash.as_str()).collect();
+        let mut values = payload::load(conn, &hashes)?;
+        // A value shared by several records is moved into the last of them
+        // and cloned for the others, so a lone big array is never copied.
+        let mut last_use = std::collections::HashMap::new();
+        for (i, r) in infos.iter().enumerate() {
+            last_use.insert(r.content_hash.clone(), i);
+        }
+        let mut out = Vec::with_capacity(infos.len());
+        for (i, info) in infos.into_iter().enumerate() {
+            let value = if last_use.get(&info.content_hash) == Some(&i) {
+                values.remove(&info.content_hash)
+            } else {
+                values.get(&info.content_hash).cloned()
+            }
+            .ok_or_else(|| Error::corrupt("a value vanished while loading"))?;
+            out.push(Record {
+                metadata: info.metadata(&self.schema_keys),
+                info,
+                value: Some(value),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The newest record at each matching location. With full schema keys
+    /// that is one record. A location holding several variants (records
+    /// whose other metadata differs) is an `Ambiguous` error that names the
+    /// keys that would choose; no match is `NotFound`.
+    pub fn load(&self, variable: &str, query: &Query) -> Result<Vec<Record>> {
+        let inner = self.lock();
+        self.require_variable(&inner, variable)?;
+        let matches = find::matching(&inner.conn, &self.schema_keys, variable, query)?;
+        if matches.is_empty() {
+            return Err(self.no_match(variable, query));
+        }
+        let chosen = find::one_per_location(matches, &self.schema_keys)?;
+        self.with_values(&inner.conn, chosen)
+    }
+
+    /// The newest record of every matching location and variant.
+    pub fn load_all(&self, variable: &str, query: &Query) -> Result<Vec<Record>> {
+        let inner = self.lock();
+        self.require_variable(&inner, variable)?;
+        let matches = find::matching(&inner.conn, &self.schema_keys, variable, query)?;
+        let newest = find::newest_per_variant(matches);
+        self.with_values(&inner.conn, newest)
+    }
+
+    /// Every matching record, all versions, without values, oldest first
+    /// within each location.
+    pub fn list_versions(&self, variable: &str, query: &Query) -> Result<Vec<Record>> {
+        let inner = self.lock();
+        self.require_variable(&inner, variable)?;
+        let matches = find::matching(&inner.conn, &self.schema_keys, variable, query)?;
+        Ok(matches
+            .into_iter()
+            .map(|info| Record {
+                metadata: info.metadata(&self.schema_keys),
+                info,
+                value: None,
+            })
+            .collect())
+    }
+
+    /// Exactly one record by id; with a variable type, the record must be of it.
+    pub fn load_record(&self, variable: Option<&str>, record_id: &str) -> Result<Record> {
+        let inner = self.lock();
+        if let Some(v) = variable {
+            self.require_variable(&inner, v)?;
+        }
+        let info = find::by_id(&inner.conn, &self.schema_keys, variable, record_id)?;
+        let mut records = self.with_values(&inner.conn, vec![info])?;
+        records
+            .pop()
+            .ok_or_else(|| Error::not_found(format!("no record has id '{record_id}'")))
+    }
+
+    fn no_match(&self, variable: &str, query: &Query) -> Error {
+        let wanted: Vec<String> = query
+            .iter()
+            .map(|(k, vals)| {
+                let shown: Vec<String> = vals.iter().map(|v| v.to_string()).collect();
+                if shown.len() == 1 {
+                    format!("{k}={}", shown[0])
+                } else {
+                    format!("{k} in [{}]", shown.join(", "))
+                }
+            })
+            .collect();
+        Error::new(
+            ErrorKind::NotFound,
+            if wanted.is_empty() {
+                format!("no {variable} record exists")
+            } else {
+                format!("no {variable} record matches {}", wanted.join(", "))
+            },
+        )
+    }
+}
+
+fn opt_text(v: &Option<String>) -> Sql {
+    v.as_ref().map_or(Sql::Null, |s| Sql::Text(s.clone()))
+}
+
+/// The current time as a UTC timestamp parameter.
+fn now() -> Sql {
+    let micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0);
+    Sql::Timestamp(TimeUnit::Microsecond, micros)
+}
+
+/// A record's id: derived from what it is, so the same save gives the same
+/// id in any database and any language.
+pub fn record_id(variable: &str, metadata_json: &str, content_hash: &str) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(b"scidb:record:v1\0");
+    for part in [variable, metadata_json, content_hash] {
+        h.update(&(part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    h.finalize().to_hex()[..32].to_string()
+}
+
+/// Runs `f` in a transaction: committed when it succeeds, rolled back when
+/// it fails, so a failed save leaves the database as it was.
+fn in_transaction<T>(conn: &Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    conn.execute_batch("BEGIN TRANSACTION")?;
+    let result = f().and_then(|v| {
+        conn.execute_batch("COMMIT")?;
+        Ok(v)
+    });
+    if result.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    result
+}

@@ -1,0 +1,108 @@
+//! The database layout: scidb's own tables, created on first open, and the
+//! check that a reopened database has the schema keys it was created with.
+
+use crate::error::{Error, ErrorKind, Result, ResultExt};
+use duckdb::{params, Connection, OptionalExt};
+
+/// Version of the table layout written into `_scidb_info`.
+pub const LAYOUT_VERSION: &str = "1";
+
+/// The column of `_scidb_records` holding a schema key's canonical JSON.
+pub fn key_column(key: &str) -> String {
+    format!("\"key_{key}\"")
+}
+
+/// Creates scidb's tables when missing and checks the stored schema keys.
+pub fn prepare(conn: &Connection, schema_keys: &[String], lineage_path: Option<&str>) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS _scidb_info (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);",
+    )
+    .context("creating _scidb_info")?;
+    let stored: Option<String> = conn
+        .query_row(
+            "SELECT value FROM _scidb_info WHERE key = 'schema_keys'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .context("reading the schema keys")?;
+    let wanted = serde_json::to_string(schema_keys).map_err(|e| Error::invalid(e.to_string()))?;
+    match stored {
+        Some(existing) if existing == wanted => {
+            let layout: Option<String> = conn
+                .query_row(
+                    "SELECT value FROM _scidb_info WHERE key = 'layout_version'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if layout.as_deref() != Some(LAYOUT_VERSION) {
+                return Err(Error::corrupt(format!(
+                    "the database has scidb layout version {layout:?}; this scidb reads version {LAYOUT_VERSION}"
+                )));
+            }
+            Ok(())
+        }
+        Some(existing) => Err(Error::new(
+            ErrorKind::SchemaMismatch,
+            format!(
+                "the database was created with schema keys {existing}, not {wanted}; \
+                 open it with the same keys in the same order"
+            ),
+        )),
+        None => create(conn, schema_keys, &wanted, lineage_path),
+    }
+}
+
+fn create(conn: &Connection, keys: &[String], keys_json: &str, lineage_path: Option<&str>) -> Result<()> {
+    let key_columns: String = keys
+        .iter()
+        .map(|k| format!("{} VARCHAR, ", key_column(k)))
+        .collect();
+    let ddl = format!(
+        "CREATE SEQUENCE _scidb_version_seq START 1;
+        CREATE TABLE _scidb_values (
+            content_hash VARCHAR PRIMARY KEY,
+            kind VARCHAR NOT NULL,
+            descriptor BLOB NOT NULL,
+            body_bytes UBIGINT NOT NULL,
+            n_chunks INTEGER NOT NULL,
+            body BLOB);
+        CREATE TABLE _scidb_chunks (
+            content_hash VARCHAR NOT NULL,
+            chunk INTEGER NOT NULL,
+            bytes BLOB NOT NULL);
+        CREATE TABLE _scidb_records (
+            record_id VARCHAR PRIMARY KEY,
+            variable VARCHAR NOT NULL,
+            version BIGINT NOT NULL,
+            content_hash VARCHAR NOT NULL,
+            variant VARCHAR NOT NULL,
+            saved_at TIMESTAMP NOT NULL,
+            {key_columns}
+            v_bool BOOLEAN, v_int HUGEINT, v_float DOUBLE, v_text VARCHAR,
+            v_bool_list BOOLEAN[], v_int_list HUGEINT[], v_float_list DOUBLE[],
+            v_summary VARCHAR NOT NULL);
+        CREATE TABLE _scidb_variables (name VARCHAR PRIMARY KEY, signature VARCHAR NOT NULL);"
+    );
+    let info = [
+        ("schema_keys", keys_json),
+        ("layout_version", LAYOUT_VERSION),
+        ("lineage_path", lineage_path.unwrap_or("")),
+    ];
+    // One transaction: a crash leaves either no layout or a whole one.
+    conn.execute_batch("BEGIN").context("creating scidb's tables")?;
+    let result = conn.execute_batch(&ddl).and_then(|_| {
+        info.iter().try_for_each(|(k, v)| {
+            conn.execute("INSERT INTO _scidb_info VALUES (?, ?)", params![k, v])
+                .map(|_| ())
+        })
+    });
+    match result {
+        Ok(()) => conn.execute_batch("COMMIT").context("creating scidb's tables"),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(Error::from(e).context("creating scidb's tables"))
+        }
+    }
+}

@@ -1,0 +1,359 @@
+//! One human-readable SQL view per variable type, named after it.
+//!
+//! Each variable keeps a *signature*: the kinds of metadata values and of
+//! values its records have held, and the columns of the DataFrames saved
+//! under it. A save whose record brings something new widens the signature
+//! and rebuilds the view in the same transaction. DataFrame rows are copied
+//! into a rows table `_scidb_rows_<Variable>` so the view shows them as rows.
+
+use super::preview::*;
+use super::schema::key_column;
+use crate::error::{Error, Result, ResultExt};
+use crate::metadata::Metadata;
+use crate::value::{ColumnData, DType, Table};
+use duckdb::types::Value as Sql;
+use duckdb::{appender_params_from_iter, params, Connection};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What a variable's records have held, as far as its view cares.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Signature {
+    /// Metadata key → kinds of its values ("int", "float", "bool", "text").
+    pub keys: BTreeMap<String, BTreeSet<String>>,
+    /// Preview kinds of the values (see `preview`).
+    pub values: BTreeSet<String>,
+    /// Columns of the rows table, in the order they were first seen.
+    pub columns: Vec<RowsColumn>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowsColumn {
+    /// The DataFrame column's name.
+    pub name: String,
+    pub sql_type: String,
+    /// The rows table's column: the name, or `name:TYPE` when a column of
+    /// that name was seen before with another type.
+    pub sql_name: String,
+}
+
+/// Quotes an SQL identifier.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+pub fn rows_table(variable: &str) -> String {
+    format!("_scidb_rows_{variable}")
+}
+
+fn sql_type(data: &ColumnData) -> &'static str {
+    match data {
+        ColumnData::Utf8(_) => "VARCHAR",
+        ColumnData::Numeric { dtype, .. } => match dtype {
+            DType::Bool => "BOOLEAN",
+            DType::Int8 => "TINYINT",
+            DType::Int16 => "SMALLINT",
+            DType::Int32 => "INTEGER",
+            DType::Int64 => "BIGINT",
+            DType::UInt8 => "UTINYINT",
+            DType::UInt16 => "USMALLINT",
+            DType::UInt32 => "UINTEGER",
+            DType::UInt64 => "UBIGINT",
+            DType::Float32 => "FLOAT",
+            DType::Float64 | DType::Complex64 | DType::Complex128 => "DOUBLE",
+        },
+    }
+}
+
+impl Signature {
+    /// Widens the signature to cover one record; true when it changed.
+    pub fn absorb(&mut self, meta: &Metadata, value_kind: &str, table: Option<&Table>) -> bool {
+        let before = self.clone();
+        for (k, v) in meta {
+            self.keys
+                .entry(k.clone())
+                .or_default()
+                .insert(v.kind_name().to_string());
+        }
+        self.values.insert(value_kind.to_string());
+        for c in table.map(|t| t.columns.as_slice()).unwrap_or_default() {
+            let ty = sql_type(&c.data);
+            if self.column_for(&c.name, ty).is_none() {
+                let taken = self.columns.iter().any(|x| x.sql_name == c.name);
+                let sql_name = if taken {
+                    format!("{}:{ty}", c.name)
+                } else {
+                    c.name.clone()
+                };
+                self.columns.push(RowsColumn {
+                    name: c.name.clone(),
+                    sql_type: ty.to_string(),
+                    sql_name,
+                });
+            }
+        }
+        *self != before
+    }
+
+    fn column_for(&self, name: &str, ty: &str) -> Option<&RowsColumn> {
+        self.columns
+            .iter()
+            .find(|c| c.name == name && c.sql_type == ty)
+    }
+}
+
+/// Loads every variable's signature.
+pub fn load_signatures(conn: &Connection) -> Result<BTreeMap<String, Signature>> {
+    let mut stmt = conn.prepare("SELECT name, signature FROM _scidb_variables")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let (name, text) = row?;
+        let sig: Signature = serde_json::from_str(&text)
+            .map_err(|e| Error::corrupt(format!("view signature of {name}: {e}")))?;
+        out.insert(name, sig);
+    }
+    Ok(out)
+}
+
+/// Stores a widened signature, adds new rows-table columns and rebuilds the
+/// view. Runs inside the caller's transaction.
+pub fn apply(
+    conn: &Connection,
+    variable: &str,
+    schema_keys: &[String],
+    old: Option<&Signature>,
+    new: &Signature,
+) -> Result<()> {
+    let text = serde_json::to_string(new).map_err(|e| Error::invalid(e.to_string()))?;
+    conn.execute(
+        "INSERT INTO _scidb_variables VALUES (?, ?) \
+         ON CONFLICT (name) DO UPDATE SET signature = excluded.signature",
+        params![variable, text],
+    )
+    .context("recording the variable type")?;
+    let rows = quote_ident(&rows_table(variable));
+    let known = old.map(|s| s.columns.len()).unwrap_or(0);
+    if !new.columns.is_empty() && known == 0 {
+        conn.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS {rows} (record_id VARCHAR NOT NULL, row_index BIGINT NOT NULL)"
+        ))
+        .context("creating the rows table")?;
+    }
+    for c in &new.columns[known..] {
+        conn.execute_batch(&format!(
+            "ALTER TABLE {rows} ADD COLUMN {} {}",
+            quote_ident(&c.sql_name),
+            c.sql_type
+        ))
+        .with_context_of(|| format!("adding column '{}' to the rows of {variable}", c.name))?;
+    }
+    conn.execute_batch(&view_sql(variable, schema_keys, new))
+        .with_context_of(|| format!("creating the view {variable}"))
+}
+
+trait WithContextOf<T> {
+    fn with_context_of<F: FnOnce() -> String>(self, f: F) -> Result<T>;
+}
+impl<T> WithContextOf<T> for duckdb::Result<T> {
+    fn with_context_of<F: FnOnce() -> String>(self, f: F) -> Result<T> {
+        self.map_err(|e| Error::from(e).context(f()))
+    }
+}
+
+/// Typed SQL for a metadata key whose canonical JSON text is `raw`.
+fn key_expression(raw: &str, kinds: Option<&BTreeSet<String>>) -> String {
+    let only = |allowed: &[&str]| {
+        kinds.is_some_and(|k| !k.is_empty() && k.iter().all(|x| allowed.contains(&x.as_str())))
+    };
+    if only(&["int"]) {
+        format!("TRY_CAST({raw} AS BIGINT)")
+    } else if only(&["int", "float"]) {
+        format!("TRY_CAST({raw} AS DOUBLE)")
+    } else if only(&["bool"]) {
+        format!("TRY_CAST({raw} AS BOOLEAN)")
+    } else {
+        format!("json_extract_string({raw}, '$')")
+    }
+}
+
+/// The view's `value` column, or None when the variable holds only tables.
+fn value_expression(kinds: &BTreeSet<String>) -> Option<String> {
+    let shown: BTreeSet<&str> = kinds
+        .iter()
+        .map(String::as_str)
+        .filter(|k| *k != KIND_NULL && *k != KIND_TABLE)
+        .collect();
+    let within = |allowed: &[&str]| shown.iter().all(|k| allowed.contains(k));
+    let int_type = if shown.contains(KIND_UINT64) {
+        "HUGEINT"
+    } else {
+        "BIGINT"
+    };
+    let expr = if shown.is_empty() {
+        if kinds.contains(KIND_TABLE) {
+            return None;
+        }
+        "CAST(NULL AS VARCHAR)".to_string()
+    } else if within(&[KIND_BOOL]) {
+        "r.v_bool".into()
+    } else if within(&[KIND_INT, KIND_UINT64]) {
+        format!("CAST(r.v_int AS {int_type})")
+    } else if within(&[KIND_FLOAT]) {
+        "r.v_float".into()
+    } else if within(&[KIND_INT, KIND_UINT64, KIND_FLOAT]) {
+        "COALESCE(r.v_float, CAST(r.v_int AS DOUBLE))".into()
+    } else if within(&[KIND_TEXT]) {
+        "r.v_text".into()
+    } else if within(&[KIND_BOOL_LIST]) {
+        "r.v_bool_list".into()
+    } else if within(&[KIND_INT_LIST]) {
+        format!("CAST(r.v_int_list AS {int_type}[])")
+    } else if within(&[KIND_FLOAT_LIST]) {
+        "r.v_float_list".into()
+    } else if within(&[KIND_INT_LIST, KIND_FLOAT_LIST]) {
+        "COALESCE(r.v_float_list, CAST(r.v_int_list AS DOUBLE[]))".into()
+    } else if within(&[KIND_OTHER]) {
+        "r.v_summary".into()
+    } else {
+        // Kinds that share no SQL type are shown as text.
+        "COALESCE(CAST(r.v_bool AS VARCHAR), CAST(r.v_int AS VARCHAR), \
+         CAST(r.v_float AS VARCHAR), r.v_text, CAST(r.v_bool_list AS VARCHAR), \
+         CAST(r.v_int_list AS VARCHAR), CAST(r.v_float_list AS VARCHAR), r.v_summary)"
+            .into()
+    };
+    Some(expr)
+}
+
+/// The view: the newest record of each location and variant, schema keys
+/// and version keys as typed columns, then the value (or DataFrame rows).
+fn view_sql(variable: &str, schema_keys: &[String], sig: &Signature) -> String {
+    let mut cols: Vec<String> = Vec::new();
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    let mut order: Vec<String> = Vec::new();
+    for k in schema_keys {
+        let expr = key_expression(&format!("r.{}", key_column(k)), sig.keys.get(k));
+        cols.push(format!("{expr} AS {}", quote_ident(k)));
+        order.push(quote_ident(k));
+        names.insert(k.clone());
+    }
+    for (k, kinds) in &sig.keys {
+        if names.contains(k) {
+            continue;
+        }
+        let raw = format!("json_extract(r.variant, {})", quote_literal(&format!("$.{k}")));
+        cols.push(format!("{} AS {}", key_expression(&raw, Some(kinds)), quote_ident(k)));
+        order.push(quote_ident(k));
+        names.insert(k.clone());
+    }
+    if let Some(v) = value_expression(&sig.values) {
+        cols.push(format!("{v} AS value"));
+        names.insert("value".into());
+    }
+    let mut unique = |wanted: &str| {
+        let mut name = wanted.to_string();
+        while names.contains(&name) {
+            name.push('_');
+        }
+        names.insert(name.clone());
+        name
+    };
+    for c in &sig.columns {
+        let alias = unique(&c.name);
+        cols.push(format!("t.{} AS {}", quote_ident(&c.sql_name), quote_ident(&alias)));
+    }
+    let rid = unique("record_id");
+    let saved = unique("saved_at");
+    cols.push(format!("r.record_id AS {}", quote_ident(&rid)));
+    cols.push(format!("r.saved_at AS {}", quote_ident(&saved)));
+    let partition: Vec<String> = schema_keys
+        .iter()
+        .map(|k| key_column(k))
+        .chain(["variant".to_string()])
+        .collect();
+    let join = if sig.columns.is_empty() {
+        String::new()
+    } else {
+        order.push("t.row_index".into());
+        format!(
+            " LEFT JOIN {} t ON t.record_id = r.record_id",
+            quote_ident(&rows_table(variable))
+        )
+    };
+    let order_by = if order.is_empty() {
+        String::new()
+    } else {
+        format!(" ORDER BY {}", order.join(", "))
+    };
+    format!(
+        "CREATE OR REPLACE VIEW {view} AS \
+         WITH latest AS (SELECT * FROM _scidb_records WHERE variable = {var} \
+           QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY version DESC) = 1) \
+         SELECT {cols} FROM latest r{join}{order_by}",
+        view = quote_ident(variable),
+        var = quote_literal(variable),
+        partition = partition.join(", "),
+        cols = cols.join(", "),
+    )
+}
+
+/// Copies a DataFrame's rows into the variable's rows table.
+pub fn insert_rows(
+    conn: &Connection,
+    variable: &str,
+    record_id: &str,
+    table: &Table,
+    sig: &Signature,
+) -> Result<()> {
+    let mut names: Vec<&str> = vec!["record_id", "row_index"];
+    for c in &table.columns {
+        let col = sig
+            .column_for(&c.name, sql_type(&c.data))
+            .ok_or_else(|| Error::invalid(format!("column '{}' is missing from the view", c.name)))?;
+        names.push(&col.sql_name);
+    }
+    let mut app = conn
+        .appender_with_columns(&rows_table(variable), &names)
+        .context("opening the rows table")?;
+    for row in 0..table.rows as usize {
+        let mut cells = vec![Sql::Text(record_id.to_string()), Sql::BigInt(row as i64)];
+        for c in &table.columns {
+            let valid = c.validity.as_ref().map_or(true, |v| v[row]);
+            cells.push(if valid { cell(&c.data, row) } else { Sql::Null });
+        }
+        app.append_row(appender_params_from_iter(cells))
+            .context("copying DataFrame rows for the view")?;
+    }
+    app.flush().context("copying DataFrame rows for the view")
+}
+
+fn cell(data: &ColumnData, row: usize) -> Sql {
+    match data {
+        ColumnData::Utf8(v) => Sql::Text(v[row].clone()),
+        ColumnData::Numeric { dtype, data } => {
+            let size = dtype.size();
+            let b = &data[row * size..(row + 1) * size];
+            let mut buf = [0u8; 8];
+            buf[..size.min(8)].copy_from_slice(&b[..size.min(8)]);
+            let u = u64::from_le_bytes(buf);
+            match dtype {
+                DType::Bool => Sql::Boolean(b[0] != 0),
+                DType::Int8 => Sql::TinyInt(u as i8),
+                DType::Int16 => Sql::SmallInt(u as i16),
+                DType::Int32 => Sql::Int(u as i32),
+                DType::Int64 => Sql::BigInt(u as i64),
+                DType::UInt8 => Sql::UTinyInt(u as u8),
+                DType::UInt16 => Sql::USmallInt(u as u16),
+                DType::UInt32 => Sql::UInt(u as u32),
+                DType::UInt64 => Sql::UBigInt(u),
+                DType::Float32 => Sql::Float(f32::from_bits(u as u32)),
+                DType::Float64 => Sql::Double(f64::from_bits(u)),
+                DType::Complex64 | DType::Complex128 => Sql::Null,
+            }
+        }
+    }
+}
