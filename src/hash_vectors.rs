@@ -16,11 +16,11 @@ fn le_f64(xs: &[f64]) -> Vec<u8> {
 /// (description, value, expected hash)
 pub fn named_vectors() -> Vec<(&'static str, Value, &'static str)> {
     vec![
-        ("null", Value::Null, "HASH_NULL"),
+        ("null", Value::Null, "68bfaf5e7f2bfafbe20939af9e632ee35679b3a3871e45ec4481dc27acbf403f"),
         (
             "float64 scalar 1.5",
             arr(DType::Float64, &[], le_f64(&[1.5])),
-            "HASH_F64",
+            "a59e56c9ad318e93df00231d58f737f055f175a016b96f877804202edb41be05",
         ),
         (
             "int32 [1, 2, 3]",
@@ -29,32 +29,32 @@ pub fn named_vectors() -> Vec<(&'static str, Value, &'static str)> {
                 &[3],
                 [1i32, 2, 3].iter().flat_map(|x| x.to_le_bytes()).collect(),
             ),
-            "HASH_I32",
+            "cbc8dce597f8984abeacbd011b08d2142cdb3ad25d8602350350fc390d98536c",
         ),
         (
             "float64 2x2 [[1, 2], [3, 4]]",
             arr(DType::Float64, &[2, 2], le_f64(&[1.0, 2.0, 3.0, 4.0])),
-            "HASH_2X2",
+            "81ba276e3cedfc4ba0921945b67efdb0bcd60276106d3435f8094c5fd11b82fb",
         ),
         (
             "float64 empty 0x3",
             arr(DType::Float64, &[0, 3], vec![]),
-            "HASH_EMPTY",
+            "606d629909e22f4d1fa252d06d0b365d52be2dfe55adc8d76e9b413acb14776b",
         ),
         (
             "bool [true, false]",
             arr(DType::Bool, &[2], vec![1, 0]),
-            "HASH_BOOL",
+            "9c48aba42b1fdbeb042275d6cfb328cd17fbaadf33e63741aede8d75fb97e813",
         ),
         (
             "string \"héllo\"",
             Value::String("héllo".into()),
-            "HASH_STR",
+            "eee776729cd8a1553c888c521590e7d7b1d2b55df1cf882b268717baed847e12",
         ),
         (
             "list [null, \"a\"]",
             Value::List(vec![Value::Null, Value::String("a".into())]),
-            "HASH_LIST",
+            "ac8675417c1a6e569c8b97b5e087a10110c40ec50ce01c4e3c6309304e995c94",
         ),
         (
             "map {\"b\": \"x\", \"a\": null}",
@@ -62,7 +62,7 @@ pub fn named_vectors() -> Vec<(&'static str, Value, &'static str)> {
                 ("b".into(), Value::String("x".into())),
                 ("a".into(), Value::Null),
             ]),
-            "HASH_MAP",
+            "a348423164439ad5a8c037d167b7fbe713b4b01315262838c0fac62fa8949528",
         ),
         (
             "table x:int64 [5, null]",
@@ -77,7 +77,7 @@ pub fn named_vectors() -> Vec<(&'static str, Value, &'static str)> {
                     validity: Some(vec![true, false]),
                 }],
             }),
-            "HASH_TABLE",
+            "c632db0db1175a69166fb6186a22fd654ae1be6538b0005271fa20ec7bc9d924",
         ),
     ]
 }
