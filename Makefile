@@ -28,8 +28,8 @@ test-c: build
 	@mkdir -p $(TEST_BIN)
 	gcc -std=c11 $(C_FLAGS) tests/c/abi_test.c -o $(TEST_BIN)/abi_test_c $(C_LINK)
 	g++ -std=c++17 $(C_FLAGS) tests/c/abi_test.cpp -o $(TEST_BIN)/abi_test_cpp $(C_LINK)
-	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=tests/c/lsan.supp $(TEST_BIN)/abi_test_c
-	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=tests/c/lsan.supp $(TEST_BIN)/abi_test_cpp
+	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/abi_test_c
+	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/abi_test_cpp
 
 python-deps: build
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check "./python[test]"

@@ -47,6 +47,9 @@ struct ArrowArray {
 typedef struct ArrowSchema ArrowSchema;
 typedef struct ArrowArray ArrowArray;
 
+/* An owned value (array, string, list, map, table or null); freed with scidb_value_free. */
+typedef struct scidb_value scidb_value;
+
 
 // Version of this C ABI; bindings refuse a library with another one.
 #define SCIDB_ABI_VERSION 1
@@ -76,9 +79,6 @@ typedef struct ArrowArray ArrowArray;
 // long signal is not stored twice.
 #define MAX_LIST_PREVIEW 100000
 
-// Anything a user may save.
-typedef struct Value Value;
-
 // An open database. Safe to use from several threads; calls are serialized.
 typedef struct scidb_db scidb_db;
 
@@ -87,9 +87,6 @@ typedef struct scidb_records scidb_records;
 
 // Result of every fallible call; 0 is success.
 typedef int32_t scidb_status;
-
-// An owned value (array, string, list, map, table or null).
-typedef struct Value scidb_value;
 
 // A borrowed view of an array value: valid while the value lives.
 typedef struct scidb_array_view {

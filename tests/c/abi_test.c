@@ -1,6 +1,7 @@
 /* Exercises the scidb C ABI from C: saves and loads on a real DuckDB file,
  * NULL and bad arguments, tables through the Arrow C Data Interface.
  * Built with -Wall -Werror under AddressSanitizer by `make test-c`. */
+#define _DEFAULT_SOURCE
 #include "scidb.h"
 
 #include <math.h>
