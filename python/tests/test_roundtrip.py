@@ -124,7 +124,7 @@ def test_dataframe_round_trip(db):
     assert list(back.columns) == list(df.columns)
     assert list(back.dtypes) == list(df.dtypes)
     pd.testing.assert_frame_equal(back, df)
-    assert back["s"][1] is None
+    assert pd.isna(back["s"][1])  # None, or NaN under pandas 3's str dtype
     assert np.signbit(back["f"][2]) and np.isnan(back["f"][1])
 
 
