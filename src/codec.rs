@@ -262,7 +262,9 @@ impl<'a> Reader<'a> {
                 Ok(Value::Map(entries))
             }
             b'T' => self.table(),
-            tag => Err(Error::corrupt(format!("stored value has unknown tag {tag}"))),
+            tag => Err(Error::corrupt(format!(
+                "stored value has unknown tag {tag}"
+            ))),
         }
     }
 

@@ -16,7 +16,11 @@ fn le_f64(xs: &[f64]) -> Vec<u8> {
 /// (description, value, expected hash)
 pub fn named_vectors() -> Vec<(&'static str, Value, &'static str)> {
     vec![
-        ("null", Value::Null, "68bfaf5e7f2bfafbe20939af9e632ee35679b3a3871e45ec4481dc27acbf403f"),
+        (
+            "null",
+            Value::Null,
+            "68bfaf5e7f2bfafbe20939af9e632ee35679b3a3871e45ec4481dc27acbf403f",
+        ),
         (
             "float64 scalar 1.5",
             arr(DType::Float64, &[], le_f64(&[1.5])),

@@ -38,7 +38,9 @@ fn newest_version_wins_and_old_ones_stay_loadable() {
     let first = db.save("Raw", &m, &scalar(1.0)).unwrap();
     let second = db.save("Raw", &m, &scalar(2.0)).unwrap();
     assert_ne!(first, second);
-    let loaded = db.load("Raw", &query(r#"{"subject": 1, "session": "a"}"#)).unwrap();
+    let loaded = db
+        .load("Raw", &query(r#"{"subject": 1, "session": "a"}"#))
+        .unwrap();
     assert_eq!(loaded.len(), 1);
     assert_eq!(loaded[0].info.record_id, second);
     assert_eq!(loaded[0].value, Some(scalar(2.0)));
@@ -58,14 +60,28 @@ fn newest_version_wins_and_old_ones_stay_loadable() {
 fn variants_are_ambiguous_until_chosen() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(&dir);
-    db.save("F", &meta(r#"{"subject": 1, "session": "a", "smoothing": 0.2}"#), &scalar(2.0))
-        .unwrap();
-    db.save("F", &meta(r#"{"subject": 1, "session": "a", "smoothing": 0.3}"#), &scalar(3.0))
-        .unwrap();
-    let err = db.load("F", &query(r#"{"subject": 1, "session": "a"}"#)).unwrap_err();
+    db.save(
+        "F",
+        &meta(r#"{"subject": 1, "session": "a", "smoothing": 0.2}"#),
+        &scalar(2.0),
+    )
+    .unwrap();
+    db.save(
+        "F",
+        &meta(r#"{"subject": 1, "session": "a", "smoothing": 0.3}"#),
+        &scalar(3.0),
+    )
+    .unwrap();
+    let err = db
+        .load("F", &query(r#"{"subject": 1, "session": "a"}"#))
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Ambiguous);
     assert!(err.message.contains("smoothing"), "{}", err.message);
-    assert!(err.message.contains("0.2") && err.message.contains("0.3"), "{}", err.message);
+    assert!(
+        err.message.contains("0.2") && err.message.contains("0.3"),
+        "{}",
+        err.message
+    );
     let chosen = db.load("F", &query(r#"{"smoothing": 0.3}"#)).unwrap();
     assert_eq!(chosen.len(), 1);
     assert_eq!(chosen[0].value, Some(scalar(3.0)));
@@ -84,10 +100,15 @@ fn partial_keys_and_lists_match_several_locations() {
         }
     }
     assert_eq!(db.load("X", &query(r#"{"subject": 2}"#)).unwrap().len(), 2);
-    let some = db.load("X", &query(r#"{"subject": [1, 3], "session": "b"}"#)).unwrap();
+    let some = db
+        .load("X", &query(r#"{"subject": [1, 3], "session": "b"}"#))
+        .unwrap();
     assert_eq!(some.len(), 2);
     // MATLAB sends 1.0 where Python sends 1; both find the same records.
-    assert_eq!(db.load("X", &query(r#"{"subject": 1.0}"#)).unwrap().len(), 2);
+    assert_eq!(
+        db.load("X", &query(r#"{"subject": 1.0}"#)).unwrap().len(),
+        2
+    );
     let err = db.load("X", &query(r#"{"subject": 9}"#)).unwrap_err();
     assert_eq!(err.kind, ErrorKind::NotFound);
     assert!(err.message.contains("subject=9"), "{}", err.message);
@@ -120,7 +141,8 @@ fn reopening_with_other_keys_is_refused() {
     let path = dir.path().join("t.duckdb");
     let path = path.to_str().unwrap();
     let db = Database::open(path, &keys(), None).unwrap();
-    db.save("A", &meta(r#"{"subject": 1}"#), &scalar(1.0)).unwrap();
+    db.save("A", &meta(r#"{"subject": 1}"#), &scalar(1.0))
+        .unwrap();
     drop(db);
     let err = Database::open(path, &["subject".to_string()], None)
         .err()
@@ -128,7 +150,10 @@ fn reopening_with_other_keys_is_refused() {
     assert_eq!(err.kind, ErrorKind::SchemaMismatch);
     assert!(err.message.contains("subject"), "{}", err.message);
     let db = Database::open(path, &keys(), Some("lineage.db")).unwrap();
-    assert_eq!(db.load("A", &query("{}")).unwrap()[0].value, Some(scalar(1.0)));
+    assert_eq!(
+        db.load("A", &query("{}")).unwrap()[0].value,
+        Some(scalar(1.0))
+    );
 }
 
 #[test]
@@ -149,12 +174,24 @@ fn view_shows_keys_and_values_in_sql_types() {
     let path = dir.path().join("t.duckdb");
     {
         let db = Database::open(path.to_str().unwrap(), &keys(), None).unwrap();
-        db.save("Max", &meta(r#"{"subject": 1, "session": "pre"}"#), &scalar(0.5))
-            .unwrap();
-        db.save("Max", &meta(r#"{"subject": 2, "session": "pre"}"#), &scalar(0.75))
-            .unwrap();
-        db.save("Sig", &meta(r#"{"subject": 1, "session": "pre"}"#), &f64s(&[1.0, 2.5]))
-            .unwrap();
+        db.save(
+            "Max",
+            &meta(r#"{"subject": 1, "session": "pre"}"#),
+            &scalar(0.5),
+        )
+        .unwrap();
+        db.save(
+            "Max",
+            &meta(r#"{"subject": 2, "session": "pre"}"#),
+            &scalar(0.75),
+        )
+        .unwrap();
+        db.save(
+            "Sig",
+            &meta(r#"{"subject": 1, "session": "pre"}"#),
+            &f64s(&[1.0, 2.5]),
+        )
+        .unwrap();
         let table = Table {
             rows: 2,
             columns: vec![
@@ -173,7 +210,8 @@ fn view_shows_keys_and_values_in_sql_types() {
                 },
             ],
         };
-        db.save("Tab", &meta(r#"{"subject": 3}"#), &Value::Table(table)).unwrap();
+        db.save("Tab", &meta(r#"{"subject": 3}"#), &Value::Table(table))
+            .unwrap();
     }
     let conn = duckdb::Connection::open(&path).unwrap();
     let rows: Vec<(i64, String, f64)> = conn
@@ -185,7 +223,9 @@ fn view_shows_keys_and_values_in_sql_types() {
         .unwrap();
     assert_eq!(rows, vec![(1, "pre".into(), 0.5), (2, "pre".into(), 0.75)]);
     let list: String = conn
-        .query_row("SELECT CAST(value AS VARCHAR) FROM \"Sig\"", [], |r| r.get(0))
+        .query_row("SELECT CAST(value AS VARCHAR) FROM \"Sig\"", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(list, "[1.0, 2.5]");
     let tab: Vec<(i64, i64, Option<String>)> = conn

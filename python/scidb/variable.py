@@ -4,6 +4,13 @@ from .database import get_database
 from .exceptions import InvalidArgumentError
 
 
+def _schema_order(metadata, schema_keys):
+    """Metadata with the schema keys first, in schema order, then the rest."""
+    ordered = {k: metadata[k] for k in schema_keys if k in metadata}
+    ordered.update((k, v) for k, v in metadata.items() if k not in ordered)
+    return ordered
+
+
 class BaseVariable:
     """A named variable type. ``class RawEMG(BaseVariable): pass`` is all it
     takes; records are saved and loaded by metadata::
@@ -52,10 +59,11 @@ class BaseVariable:
     @classmethod
     def _from_records(cls, records):
         infos = records.info()
+        schema = get_database().dataset_schema_keys
         return [
             cls(
                 data=records.take_value(i),
-                metadata=info["metadata"],
+                metadata=_schema_order(info["metadata"], schema),
                 record_id=info["record_id"],
                 content_hash=info["content_hash"],
                 version=info["version"],

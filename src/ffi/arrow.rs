@@ -19,7 +19,10 @@ pub type ArrowArray = FFI_ArrowArray;
 
 /// Moves a struct array in from C and converts it to a table. Both structs
 /// are released whatever happens, as the Arrow specification asks.
-pub(crate) unsafe fn import_table(schema: *mut ArrowSchema, array: *mut ArrowArray) -> Result<Table> {
+pub(crate) unsafe fn import_table(
+    schema: *mut ArrowSchema,
+    array: *mut ArrowArray,
+) -> Result<Table> {
     // Take ownership first so that both are released on every path.
     let owned_schema = (!schema.is_null()).then(|| FFI_ArrowSchema::from_raw(schema));
     let owned_array = (!array.is_null()).then(|| FFI_ArrowArray::from_raw(array));
@@ -35,7 +38,9 @@ pub(crate) unsafe fn import_table(schema: *mut ArrowSchema, array: *mut ArrowArr
         ))
     })?;
     if strukt.null_count() > 0 {
-        return Err(Error::invalid("a table's struct array may not have null rows"));
+        return Err(Error::invalid(
+            "a table's struct array may not have null rows",
+        ));
     }
     let mut columns = Vec::with_capacity(strukt.num_columns());
     for (field, child) in strukt.fields().iter().zip(strukt.columns()) {
@@ -55,10 +60,11 @@ fn validity(a: &dyn Array) -> Option<Vec<bool>> {
 
 fn primitive_bytes<T: ArrowPrimitiveType>(a: &ArrayRef) -> Vec<u8> {
     let values: &[T::Native] = a.as_primitive::<T>().values();
-    let size = std::mem::size_of::<T::Native>();
     // Safety: primitive Arrow natives are plain little-endian numbers.
-    unsafe { std::slice::from_raw_parts(values.as_ptr() as *const u8, values.len() * size) }
-        .to_vec()
+    unsafe {
+        std::slice::from_raw_parts(values.as_ptr() as *const u8, std::mem::size_of_val(values))
+    }
+    .to_vec()
 }
 
 fn import_column(name: &str, a: &ArrayRef) -> Result<Column> {

@@ -97,7 +97,9 @@ pub(crate) fn guard(f: impl FnOnce() -> Result<()>) -> scidb_status {
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            set_last_error(&format!("internal error in scidb (please report it): {what}"));
+            set_last_error(&format!(
+                "internal error in scidb (please report it): {what}"
+            ));
             SCIDB_PANIC
         }
     }
@@ -145,7 +147,12 @@ pub(crate) unsafe fn arg_out<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T
 }
 
 /// Copies text and a NUL into a caller's fixed-size buffer.
-pub(crate) unsafe fn write_fixed(text: &str, out: *mut c_char, size: usize, name: &str) -> Result<()> {
+pub(crate) unsafe fn write_fixed(
+    text: &str,
+    out: *mut c_char,
+    size: usize,
+    name: &str,
+) -> Result<()> {
     if out.is_null() {
         return Err(null_arg(name));
     }

@@ -166,9 +166,10 @@ pub unsafe extern "C" fn scidb_records_take_value(
     guard(|| {
         let r = arg_out(records, "records")?;
         let total = r.records.len();
-        let rec = r.records.get_mut(index).ok_or_else(|| {
-            Error::invalid(format!("index {index} is past the {total} records"))
-        })?;
+        let rec = r
+            .records
+            .get_mut(index)
+            .ok_or_else(|| Error::invalid(format!("index {index} is past the {total} records")))?;
         let out = arg_out(out_value, "out_value")?;
         let v = rec
             .value
@@ -210,7 +211,10 @@ pub unsafe extern "C" fn scidb_records_info_json(
             text.push(']');
             r.info_json = Some(c_string(text, "record descriptions")?);
         }
-        *out = r.info_json.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
+        *out = r
+            .info_json
+            .as_ref()
+            .map_or(std::ptr::null(), |s| s.as_ptr());
         Ok(())
     })
 }

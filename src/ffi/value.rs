@@ -185,7 +185,9 @@ pub unsafe extern "C" fn scidb_value_map_insert(
             )));
         };
         if entries.iter().any(|(k, _)| k == key) {
-            return Err(Error::invalid(format!("map key '{key}' is already present")));
+            return Err(Error::invalid(format!(
+                "map key '{key}' is already present"
+            )));
         }
         let value = take_item(item)?;
         entries.push((key.to_string(), value));
@@ -358,7 +360,10 @@ pub unsafe extern "C" fn scidb_value_list_get(
             unreachable!()
         };
         let item = items.get(index).ok_or_else(|| {
-            Error::invalid(format!("index {index} is past the list's {} items", items.len()))
+            Error::invalid(format!(
+                "index {index} is past the list's {} items",
+                items.len()
+            ))
         })?;
         *arg_out(out_item, "out_item")? = borrow_handle(item);
         Ok(())
@@ -381,7 +386,10 @@ pub unsafe extern "C" fn scidb_value_map_entry(
             unreachable!()
         };
         let (k, item) = entries.get(index).ok_or_else(|| {
-            Error::invalid(format!("index {index} is past the map's {} entries", entries.len()))
+            Error::invalid(format!(
+                "index {index} is past the map's {} entries",
+                entries.len()
+            ))
         })?;
         *arg_out(out_key, "out_key")? = k.as_ptr() as *const c_char;
         *arg_out(out_key_len, "out_key_len")? = k.len();
@@ -400,8 +408,7 @@ pub unsafe extern "C" fn scidb_value_table_to_arrow(
 ) -> scidb_status {
     guard(|| {
         let v = arg_ref(value, "value")?;
-        let Value::Table(t) = expect_kind(&v.0, Kind::Table, "scidb_value_table_to_arrow")?
-        else {
+        let Value::Table(t) = expect_kind(&v.0, Kind::Table, "scidb_value_table_to_arrow")? else {
             unreachable!()
         };
         if out_schema.is_null() {

@@ -91,7 +91,11 @@ fn fetch(
         let mut location = Vec::with_capacity(schema_keys.len());
         for i in 0..schema_keys.len() {
             let text: Option<String> = row.get(5 + i)?;
-            location.push(text.as_deref().map(MetaValue::parse_canonical).transpose()?);
+            location.push(
+                text.as_deref()
+                    .map(MetaValue::parse_canonical)
+                    .transpose()?,
+            );
         }
         out.push(RecordInfo {
             record_id: row.get(0)?,

@@ -193,10 +193,7 @@ impl Database {
             Sql::Text(p.summary.clone()),
         ];
         for k in &self.schema_keys {
-            args.push(
-                meta.get(k)
-                    .map_or(Sql::Null, |v| Sql::Text(v.canonical())),
-            );
+            args.push(meta.get(k).map_or(Sql::Null, |v| Sql::Text(v.canonical())));
         }
         conn.prepare_cached(&sql)?
             .execute(duckdb::params_from_iter(args.iter()))

@@ -112,7 +112,9 @@ fn load_chunks(conn: &Connection, hash: &str, body_bytes: u64, n_chunks: i32) ->
     while let Some(row) = rows.next()? {
         let index: i32 = row.get(0)?;
         if index != expected {
-            return Err(Error::corrupt(format!("value {hash} lacks chunk {expected}")));
+            return Err(Error::corrupt(format!(
+                "value {hash} lacks chunk {expected}"
+            )));
         }
         match row.get_ref(1)? {
             ValueRef::Blob(b) => body.extend_from_slice(b),

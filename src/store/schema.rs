@@ -13,7 +13,11 @@ pub fn key_column(key: &str) -> String {
 }
 
 /// Creates scidb's tables when missing and checks the stored schema keys.
-pub fn prepare(conn: &Connection, schema_keys: &[String], lineage_path: Option<&str>) -> Result<()> {
+pub fn prepare(
+    conn: &Connection,
+    schema_keys: &[String],
+    lineage_path: Option<&str>,
+) -> Result<()> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS _scidb_info (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);",
     )
@@ -54,7 +58,12 @@ pub fn prepare(conn: &Connection, schema_keys: &[String], lineage_path: Option<&
     }
 }
 
-fn create(conn: &Connection, keys: &[String], keys_json: &str, lineage_path: Option<&str>) -> Result<()> {
+fn create(
+    conn: &Connection,
+    keys: &[String],
+    keys_json: &str,
+    lineage_path: Option<&str>,
+) -> Result<()> {
     let key_columns: String = keys
         .iter()
         .map(|k| format!("{} VARCHAR, ", key_column(k)))
@@ -91,7 +100,8 @@ fn create(conn: &Connection, keys: &[String], keys_json: &str, lineage_path: Opt
         ("lineage_path", lineage_path.unwrap_or("")),
     ];
     // One transaction: a crash leaves either no layout or a whole one.
-    conn.execute_batch("BEGIN").context("creating scidb's tables")?;
+    conn.execute_batch("BEGIN")
+        .context("creating scidb's tables")?;
     let result = conn.execute_batch(&ddl).and_then(|_| {
         info.iter().try_for_each(|(k, v)| {
             conn.execute("INSERT INTO _scidb_info VALUES (?, ?)", params![k, v])
@@ -99,7 +109,9 @@ fn create(conn: &Connection, keys: &[String], keys_json: &str, lineage_path: Opt
         })
     });
     match result {
-        Ok(()) => conn.execute_batch("COMMIT").context("creating scidb's tables"),
+        Ok(()) => conn
+            .execute_batch("COMMIT")
+            .context("creating scidb's tables"),
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK");
             Err(Error::from(e).context("creating scidb's tables"))

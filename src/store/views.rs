@@ -245,8 +245,15 @@ fn view_sql(variable: &str, schema_keys: &[String], sig: &Signature) -> String {
         if names.contains(k) {
             continue;
         }
-        let raw = format!("json_extract(r.variant, {})", quote_literal(&format!("$.{k}")));
-        cols.push(format!("{} AS {}", key_expression(&raw, Some(kinds)), quote_ident(k)));
+        let raw = format!(
+            "json_extract(r.variant, {})",
+            quote_literal(&format!("$.{k}"))
+        );
+        cols.push(format!(
+            "{} AS {}",
+            key_expression(&raw, Some(kinds)),
+            quote_ident(k)
+        ));
         order.push(quote_ident(k));
         names.insert(k.clone());
     }
@@ -264,7 +271,11 @@ fn view_sql(variable: &str, schema_keys: &[String], sig: &Signature) -> String {
     };
     for c in &sig.columns {
         let alias = unique(&c.name);
-        cols.push(format!("t.{} AS {}", quote_ident(&c.sql_name), quote_ident(&alias)));
+        cols.push(format!(
+            "t.{} AS {}",
+            quote_ident(&c.sql_name),
+            quote_ident(&alias)
+        ));
     }
     let rid = unique("record_id");
     let saved = unique("saved_at");
@@ -311,9 +322,9 @@ pub fn insert_rows(
 ) -> Result<()> {
     let mut names: Vec<&str> = vec!["record_id", "row_index"];
     for c in &table.columns {
-        let col = sig
-            .column_for(&c.name, sql_type(&c.data))
-            .ok_or_else(|| Error::invalid(format!("column '{}' is missing from the view", c.name)))?;
+        let col = sig.column_for(&c.name, sql_type(&c.data)).ok_or_else(|| {
+            Error::invalid(format!("column '{}' is missing from the view", c.name))
+        })?;
         names.push(&col.sql_name);
     }
     let mut app = conn
