@@ -72,7 +72,10 @@ typedef struct scidb_value scidb_value;
 
 #define SCIDB_ORDER_COLUMN_MAJOR 1
 
-// Bodies up to this size are stored inline in `_scidb_values`.
+// Bodies up to this size are stored in the record row.
+#define INLINE_BYTES (1 << 20)
+
+// Larger bodies are split into chunks of this size.
 #define CHUNK_BYTES (8 << 20)
 
 // 1-d arrays longer than this get a description instead of a list, so a

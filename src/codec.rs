@@ -1,11 +1,14 @@
 //! The storage encoding of values.
 //!
-//! A value is stored as a small *descriptor* plus, for a top-level array, a
-//! separate *body* holding the raw element bytes, so large arrays are never
-//! copied into or out of an envelope. All integers are little-endian.
+//! A value is stored as one blob. A top-level array's elements (its *body*)
+//! follow a short header, or, for large arrays, are stored elsewhere (tag
+//! 'x'), so large arrays are never copied into an envelope. All integers
+//! are little-endian.
 //!
 //! ```text
-//! descriptor := "SDV1" item | "SDV1" 'a' array-header      (body = elements)
+//! blob       := "SDV1" item
+//!             | "SDV1" 'a' array-header elements      (body inline)
+//!             | "SDV1" 'x' array-header               (body stored elsewhere)
 //! item       := 'N'
 //!             | 'A' array-header u64:nbytes bytes
 //!             | 'S' str
@@ -23,10 +26,29 @@ use crate::value::{Array, Column, ColumnData, DType, Table, Value};
 
 const MAGIC: &[u8; 4] = b"SDV1";
 
-/// The encoded form of a value: a descriptor and, for arrays, a body.
+/// The encoded form of a value: a header and, for arrays, a body.
 pub struct Encoded<'a> {
-    pub descriptor: Vec<u8>,
+    header: Vec<u8>,
     pub body: &'a [u8],
+}
+
+impl Encoded<'_> {
+    /// One blob holding the whole value.
+    pub fn inline_blob(&self) -> Vec<u8> {
+        let mut blob = Vec::with_capacity(self.header.len() + self.body.len());
+        blob.extend_from_slice(&self.header);
+        blob.extend_from_slice(self.body);
+        blob
+    }
+
+    /// The header of an array whose body is stored elsewhere.
+    pub fn external_blob(&self) -> Vec<u8> {
+        let mut blob = self.header.clone();
+        if blob.get(MAGIC.len()) == Some(&b'a') {
+            blob[MAGIC.len()] = b'x';
+        }
+        blob
+    }
 }
 
 /// Encodes a value for storage.
@@ -37,40 +59,44 @@ pub fn encode(value: &Value) -> Encoded<'_> {
             out.push(b'a');
             put_array_header(&mut out, a);
             Encoded {
-                descriptor: out,
+                header: out,
                 body: &a.data,
             }
         }
         other => {
             put_item(&mut out, other);
             Encoded {
-                descriptor: out,
+                header: out,
                 body: &[],
             }
         }
     }
 }
 
-/// Decodes a stored value; `body` is moved into a top-level array.
-pub fn decode(descriptor: &[u8], body: Vec<u8>) -> Result<Value> {
-    let mut r = Reader {
-        bytes: descriptor,
-        pos: 0,
-    };
+/// Decodes a stored blob; `external_body` fetches the body of an array
+/// stored elsewhere (tag 'x').
+pub fn decode(blob: &[u8], external_body: impl FnOnce() -> Result<Vec<u8>>) -> Result<Value> {
+    let mut r = Reader { bytes: blob, pos: 0 };
     if r.take(4)? != MAGIC {
         return Err(Error::corrupt("stored value has an unknown format"));
     }
-    let value = if r.peek()? == b'a' {
+    let tag = r.peek()?;
+    if tag == b'a' || tag == b'x' {
         r.pos += 1;
         let (dtype, shape, scalar) = r.array_header()?;
-        Value::Array(Array::new(dtype, shape, body, scalar).map_err(as_corrupt)?)
-    } else {
-        if !body.is_empty() {
-            return Err(Error::corrupt("stored value has a body it does not use"));
-        }
-        r.item(0)?
-    };
-    if r.pos != descriptor.len() {
+        let body = if tag == b'a' {
+            blob[r.pos..].to_vec()
+        } else if r.pos == blob.len() {
+            external_body()?
+        } else {
+            return Err(Error::corrupt("stored value has trailing bytes"));
+        };
+        return Ok(Value::Array(
+            Array::new(dtype, shape, body, scalar).map_err(as_corrupt)?,
+        ));
+    }
+    let value = r.item(0)?;
+    if r.pos != blob.len() {
         return Err(Error::corrupt("stored value has trailing bytes"));
     }
     Ok(value)
@@ -313,9 +339,16 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
 
+    fn no_external() -> Result<Vec<u8>> {
+        Err(Error::corrupt("no external body"))
+    }
+
     fn round_trip(v: &Value) -> Value {
         let e = encode(v);
-        decode(&e.descriptor, e.body.to_vec()).unwrap()
+        let inline = decode(&e.inline_blob(), no_external).unwrap();
+        let external = decode(&e.external_blob(), || Ok(e.body.to_vec())).unwrap();
+        assert_eq!(inline, external);
+        inline
     }
 
     #[test]
@@ -338,12 +371,15 @@ mod tests {
     #[test]
     fn corrupt_bytes_are_errors_not_panics() {
         let v = Value::List(vec![Value::String("abc".into()); 3]);
-        let e = encode(&v);
-        for cut in 0..e.descriptor.len() {
-            assert!(decode(&e.descriptor[..cut], vec![]).is_err());
+        let blob = encode(&v).inline_blob();
+        for cut in 0..blob.len() {
+            assert!(decode(&blob[..cut], no_external).is_err());
         }
-        let mut bad = e.descriptor.clone();
+        let mut bad = blob.clone();
         bad[5] = 0xff;
-        assert!(decode(&bad, vec![]).is_err());
+        assert!(decode(&bad, no_external).is_err());
+        let arr = Value::Array(Array::new(DType::Int32, vec![2], vec![0; 8], false).unwrap());
+        let short = encode(&arr).inline_blob();
+        assert!(decode(&short[..short.len() - 1], no_external).is_err());
     }
 }

@@ -18,9 +18,10 @@ use crate::error::{Error, ErrorKind, Result, ResultExt};
 use crate::hash::content_hash;
 use crate::metadata::{self, Metadata, Query};
 use crate::value::Value;
-use duckdb::types::{TimeUnit, Value as Sql};
+use duckdb::types::ToSqlOutput::{self, Owned};
+use duckdb::types::{TimeUnit, Value as Sql, ValueRef};
 use duckdb::{params, Connection};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use views::Signature;
 
@@ -44,6 +45,23 @@ struct Inner {
     conn: Connection,
     /// Each variable type's view signature, as committed.
     signatures: BTreeMap<String, Signature>,
+    /// Ids of all records, and hashes of all bodies stored outside record
+    /// rows. DuckDB's file lock makes this process the only writer, so
+    /// these sets stand in for unique indexes, which cost more per insert.
+    record_ids: HashSet<String>,
+    stored_hashes: HashSet<String>,
+}
+
+/// A record about to be inserted.
+struct NewRecord<'a> {
+    variable: &'a str,
+    record_id: &'a str,
+    hash: &'a str,
+    /// The value (or, for a large array, its header; see `codec`).
+    blob: Vec<u8>,
+    meta: &'a Metadata,
+    variant: &'a Metadata,
+    preview: &'a preview::Preview,
 }
 
 impl Database {
@@ -66,10 +84,17 @@ impl Database {
         conn.set_prepared_statement_cache_capacity(64);
         schema::prepare(&conn, schema_keys, lineage_path).context(format!("opening {path}"))?;
         let signatures = views::load_signatures(&conn)?;
+        let record_ids = column_set(&conn, "SELECT record_id FROM _scidb_records")?;
+        let stored_hashes = column_set(&conn, "SELECT content_hash FROM _scidb_values")?;
         Ok(Database {
             path: path.to_string(),
             schema_keys: schema_keys.to_vec(),
-            inner: Mutex::new(Inner { conn, signatures }),
+            inner: Mutex::new(Inner {
+                conn,
+                signatures,
+                record_ids,
+                stored_hashes,
+            }),
         })
     }
 
@@ -123,48 +148,67 @@ impl Database {
         };
 
         let mut inner = self.lock();
-        let old_sig = inner.signatures.get(variable).cloned();
-        let mut sig = old_sig.clone().unwrap_or_default();
-        let widened = sig.absorb(meta, preview.kind, table) || old_sig.is_none();
         let conn = &inner.conn;
-        in_transaction(conn, || {
-            let updated = conn
-                .prepare_cached(
-                    "UPDATE _scidb_records SET version = nextval('_scidb_version_seq'), \
-                     saved_at = ? WHERE record_id = ?",
-                )?
-                .execute(params![now(), record_id])?;
-            if updated > 0 {
-                return Ok(());
-            }
-            payload::store(conn, &hash, value.kind_name(), &encoded)?;
-            self.insert_record(conn, variable, &record_id, &hash, meta, &variant, &preview)?;
-            if widened {
-                views::apply(conn, variable, &self.schema_keys, old_sig.as_ref(), &sig)?;
-            }
-            if let Some(t) = table {
-                views::insert_rows(conn, variable, &record_id, t, &sig)?;
-            }
-            Ok(())
-        })
-        .context(format!("saving {variable}"))?;
+        if inner.record_ids.contains(&record_id) {
+            // Same content, same metadata: make the record the newest again.
+            conn.prepare_cached(
+                "UPDATE _scidb_records SET version = nextval('_scidb_version_seq'), \
+                 saved_at = ? WHERE record_id = ?",
+            )?
+            .execute(params![now(), record_id])
+            .context(format!("saving {variable}"))?;
+            return Ok(record_id);
+        }
+        let old_sig = inner.signatures.get(variable);
+        let mut sig = old_sig.cloned().unwrap_or_default();
+        let widened = sig.absorb(meta, preview.kind, table) || old_sig.is_none();
+        let external = payload::is_external(encoded.body);
+        let new_external = external && !inner.stored_hashes.contains(&hash);
+        let record = NewRecord {
+            variable,
+            record_id: &record_id,
+            hash: &hash,
+            blob: if external {
+                encoded.external_blob()
+            } else {
+                encoded.inline_blob()
+            },
+            meta,
+            variant: &variant,
+            preview: &preview,
+        };
+        if !widened && !new_external && table.is_none() {
+            // The common case is one INSERT, committed on its own.
+            self.insert_record(conn, &record)
+                .context(format!("saving {variable}"))?;
+        } else {
+            in_transaction(conn, || {
+                if new_external {
+                    payload::store_external(conn, &hash, encoded.body)?;
+                }
+                self.insert_record(conn, &record)?;
+                if widened {
+                    views::apply(conn, variable, &self.schema_keys, old_sig, &sig)?;
+                }
+                if let Some(t) = table {
+                    views::insert_rows(conn, variable, &record_id, t, &sig)?;
+                }
+                Ok(())
+            })
+            .context(format!("saving {variable}"))?;
+        }
+        // Only what committed enters the caches.
         if widened {
             inner.signatures.insert(variable.to_string(), sig);
         }
+        if external {
+            inner.stored_hashes.insert(hash);
+        }
+        inner.record_ids.insert(record_id.clone());
         Ok(record_id)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn insert_record(
-        &self,
-        conn: &Connection,
-        variable: &str,
-        record_id: &str,
-        hash: &str,
-        meta: &Metadata,
-        variant: &Metadata,
-        p: &preview::Preview,
-    ) -> Result<()> {
+    fn insert_record(&self, conn: &Connection, r: &NewRecord<'_>) -> Result<()> {
         let key_cols: String = self
             .schema_keys
             .iter()
@@ -172,28 +216,27 @@ impl Database {
             .collect();
         let key_marks = ", ?".repeat(self.schema_keys.len());
         let sql = format!(
-            "INSERT INTO _scidb_records (record_id, variable, version, content_hash, variant, \
-             saved_at, v_bool, v_int, v_float, v_text, v_bool_list, v_int_list, v_float_list, \
-             v_summary{key_cols}) VALUES (?, ?, nextval('_scidb_version_seq'), ?, ?, ?, ?, ?, ?, ?, \
-             CAST(? AS BOOLEAN[]), CAST(? AS HUGEINT[]), CAST(? AS DOUBLE[]), ?{key_marks})"
+            "INSERT INTO _scidb_records (record_id, variable, version, content_hash, value, \
+             variant, saved_at, preview{key_cols}) VALUES (?, ?, nextval('_scidb_version_seq'), \
+             ?, ?, ?, ?, ?{key_marks})"
         );
-        let mut args: Vec<Sql> = vec![
-            Sql::Text(record_id.into()),
-            Sql::Text(variable.into()),
-            Sql::Text(hash.into()),
-            Sql::Text(metadata::to_json_object(variant)),
-            now(),
-            p.v_bool.map_or(Sql::Null, Sql::Boolean),
-            p.v_int.map_or(Sql::Null, Sql::HugeInt),
-            p.v_float.map_or(Sql::Null, Sql::Double),
-            opt_text(&p.v_text),
-            opt_text(&p.v_bool_list),
-            opt_text(&p.v_int_list),
-            opt_text(&p.v_float_list),
-            Sql::Text(p.summary.clone()),
+        let text = |t: &str| Owned(Sql::Text(t.to_string()));
+        // The value blob is bound by reference: a 1 MiB body is not copied.
+        let mut args: Vec<ToSqlOutput<'_>> = vec![
+            text(r.record_id),
+            text(r.variable),
+            text(r.hash),
+            ToSqlOutput::Borrowed(ValueRef::Blob(&r.blob)),
+            Owned(Sql::Text(metadata::to_json_object(r.variant))),
+            Owned(now()),
+            r.preview.text.as_deref().map_or(Owned(Sql::Null), text),
         ];
         for k in &self.schema_keys {
-            args.push(meta.get(k).map_or(Sql::Null, |v| Sql::Text(v.canonical())));
+            args.push(
+                r.meta
+                    .get(k)
+                    .map_or(Owned(Sql::Null), |v| Owned(Sql::Text(v.canonical()))),
+            );
         }
         conn.prepare_cached(&sql)?
             .execute(duckdb::params_from_iter(args.iter()))
@@ -214,22 +257,13 @@ impl Database {
     }
 
     fn with_values(&self, conn: &Connection, infos: Vec<RecordInfo>) -> Result<Vec<Record>> {
-        let hashes: Vec<&str> = infos.iter().map(|r| r.content_hash.as_str()).collect();
-        let mut values = payload::load(conn, &hashes)?;
-        // A value shared by several records is moved into the last of them
-        // and cloned for the others, so a lone big array is never copied.
-        let mut last_use = std::collections::HashMap::new();
-        for (i, r) in infos.iter().enumerate() {
-            last_use.insert(r.content_hash.clone(), i);
-        }
+        let ids: Vec<&str> = infos.iter().map(|r| r.record_id.as_str()).collect();
+        let mut values = payload::load(conn, &ids)?;
         let mut out = Vec::with_capacity(infos.len());
-        for (i, info) in infos.into_iter().enumerate() {
-            let value = if last_use.get(&info.content_hash) == Some(&i) {
-                values.remove(&info.content_hash)
-            } else {
-                values.get(&info.content_hash).cloned()
-            }
-            .ok_or_else(|| Error::corrupt("a value vanished while loading"))?;
+        for info in infos {
+            let value = values
+                .remove(&info.record_id)
+                .ok_or_else(|| Error::corrupt("a value vanished while loading"))?;
             out.push(Record {
                 metadata: info.metadata(&self.schema_keys),
                 info,
@@ -315,9 +349,17 @@ impl Database {
     }
 }
 
-fn opt_text(v: &Option<String>) -> Sql {
-    v.as_ref().map_or(Sql::Null, |s| Sql::Text(s.clone()))
+/// The values of a one-column query, as a set.
+fn column_set(conn: &Connection, sql: &str) -> Result<HashSet<String>> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut out = HashSet::new();
+    for row in rows {
+        out.insert(row?);
+    }
+    Ok(out)
 }
+
 
 /// The current time as a UTC timestamp parameter.
 fn now() -> Sql {

@@ -8,20 +8,15 @@ use crate::value::{Array, DType, Value};
 /// long signal is not stored twice.
 pub const MAX_LIST_PREVIEW: u64 = 100_000;
 
-/// How a value appears in its variable's view.
-#[derive(Debug, Default)]
+/// How a value appears in its variable's view: a kind, recorded in the
+/// variable's view signature, and a text the view casts to the SQL type
+/// that the kinds seen so far share (`views::value_expression`).
+#[derive(Debug)]
 pub struct Preview {
-    /// The kind recorded in the variable's view signature.
     pub kind: &'static str,
-    pub v_bool: Option<bool>,
-    pub v_int: Option<i128>,
-    pub v_float: Option<f64>,
-    pub v_text: Option<String>,
-    /// List literals (`[1, 2]`) that SQL casts to a typed list.
-    pub v_bool_list: Option<String>,
-    pub v_int_list: Option<String>,
-    pub v_float_list: Option<String>,
-    pub summary: String,
+    /// A number, a boolean, a list literal (`[1.5, 2.0]`), the string
+    /// itself, or a description (`float64 array 3x4`). None for null.
+    pub text: Option<String>,
 }
 
 /// The preview kinds a view may combine; see `views::value_expression`.
@@ -32,32 +27,30 @@ pub const KIND_FLOAT: &str = "float";
 pub const KIND_TEXT: &str = "text";
 pub const KIND_BOOL_LIST: &str = "bool_list";
 pub const KIND_INT_LIST: &str = "int_list";
+pub const KIND_UINT64_LIST: &str = "uint64_list";
 pub const KIND_FLOAT_LIST: &str = "float_list";
 pub const KIND_TABLE: &str = "table";
 pub const KIND_NULL: &str = "null";
 pub const KIND_OTHER: &str = "other";
 
 pub fn preview(value: &Value) -> Preview {
-    let summary = value.describe();
-    let mut p = Preview {
-        kind: KIND_OTHER,
-        summary,
-        ..Preview::default()
-    };
-    match value {
-        Value::Null => p.kind = KIND_NULL,
-        Value::String(s) => {
-            p.kind = KIND_TEXT;
-            p.v_text = Some(s.clone());
-        }
-        Value::Table(_) => p.kind = KIND_TABLE,
-        Value::Array(a) if a.shape.is_empty() => scalar_preview(a, &mut p),
+    let (kind, text) = match value {
+        Value::Null => (KIND_NULL, None),
+        Value::String(s) => (KIND_TEXT, Some(s.clone())),
+        Value::Table(_) => (KIND_TABLE, Some(value.describe())),
+        Value::Array(a) if a.shape.is_empty() => match scalar_preview(a) {
+            Some(p) => p,
+            None => (KIND_OTHER, Some(value.describe())),
+        },
         Value::Array(a) if a.shape.len() == 1 && a.shape[0] <= MAX_LIST_PREVIEW => {
-            list_preview(a, &mut p)
+            match list_preview(a) {
+                Some(p) => p,
+                None => (KIND_OTHER, Some(value.describe())),
+            }
         }
-        _ => {}
-    }
-    p
+        _ => (KIND_OTHER, Some(value.describe())),
+    };
+    Preview { kind, text }
 }
 
 /// Element i of an array as a number for the preview; None for complex.
@@ -86,29 +79,17 @@ fn element(a: &Array, i: usize) -> Option<Num> {
     })
 }
 
-fn scalar_preview(a: &Array, p: &mut Preview) {
-    match element(a, 0) {
-        Some(Num::Bool(b)) => {
-            p.kind = KIND_BOOL;
-            p.v_bool = Some(b);
-        }
-        Some(Num::Int(i)) => {
-            p.kind = if a.dtype == DType::UInt64 {
-                KIND_UINT64
-            } else {
-                KIND_INT
-            };
-            p.v_int = Some(i);
-        }
-        Some(Num::Float(f)) => {
-            p.kind = KIND_FLOAT;
-            p.v_float = Some(f);
-        }
-        None => {}
-    }
+fn scalar_preview(a: &Array) -> Option<(&'static str, Option<String>)> {
+    let (kind, text) = match element(a, 0)? {
+        Num::Bool(b) => (KIND_BOOL, b.to_string()),
+        Num::Int(i) if a.dtype == DType::UInt64 => (KIND_UINT64, i.to_string()),
+        Num::Int(i) => (KIND_INT, i.to_string()),
+        Num::Float(f) => (KIND_FLOAT, float_literal(f)),
+    };
+    Some((kind, Some(text)))
 }
 
-/// A float as DuckDB's list cast reads it, exactly (shortest round trip).
+/// A float as DuckDB's casts read it, exactly (shortest round trip).
 fn float_literal(f: f64) -> String {
     if f.is_nan() {
         "nan".into()
@@ -119,28 +100,22 @@ fn float_literal(f: f64) -> String {
     }
 }
 
-fn list_preview(a: &Array, p: &mut Preview) {
-    if matches!(a.dtype, DType::Complex64 | DType::Complex128) {
-        return;
-    }
+fn list_preview(a: &Array) -> Option<(&'static str, Option<String>)> {
     let n = a.element_count() as usize;
-    let items: Vec<String> = (0..n)
-        .filter_map(|i| element(a, i))
-        .map(|x| match x {
-            Num::Bool(b) => b.to_string(),
-            Num::Int(i) => i.to_string(),
-            Num::Float(f) => float_literal(f),
+    let items = (0..n)
+        .map(|i| {
+            element(a, i).map(|x| match x {
+                Num::Bool(b) => b.to_string(),
+                Num::Int(i) => i.to_string(),
+                Num::Float(f) => float_literal(f),
+            })
         })
-        .collect();
-    let literal = format!("[{}]", items.join(", "));
-    if a.dtype == DType::Bool {
-        p.kind = KIND_BOOL_LIST;
-        p.v_bool_list = Some(literal);
-    } else if a.dtype.is_float() {
-        p.kind = KIND_FLOAT_LIST;
-        p.v_float_list = Some(literal);
-    } else {
-        p.kind = KIND_INT_LIST;
-        p.v_int_list = Some(literal);
-    }
+        .collect::<Option<Vec<String>>>()?;
+    let kind = match a.dtype {
+        DType::Bool => KIND_BOOL_LIST,
+        DType::UInt64 => KIND_UINT64_LIST,
+        d if d.is_float() => KIND_FLOAT_LIST,
+        _ => KIND_INT_LIST,
+    };
+    Some((kind, Some(format!("[{}]", items.join(", ")))))
 }

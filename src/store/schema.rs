@@ -71,27 +71,23 @@ fn create(
     let ddl = format!(
         "CREATE SEQUENCE _scidb_version_seq START 1;
         CREATE TABLE _scidb_values (
-            content_hash VARCHAR PRIMARY KEY,
-            kind VARCHAR NOT NULL,
-            descriptor BLOB NOT NULL,
+            content_hash VARCHAR NOT NULL,
             body_bytes UBIGINT NOT NULL,
-            n_chunks INTEGER NOT NULL,
-            body BLOB);
+            n_chunks INTEGER NOT NULL);
         CREATE TABLE _scidb_chunks (
             content_hash VARCHAR NOT NULL,
             chunk INTEGER NOT NULL,
             bytes BLOB NOT NULL);
         CREATE TABLE _scidb_records (
-            record_id VARCHAR PRIMARY KEY,
+            record_id VARCHAR NOT NULL,
             variable VARCHAR NOT NULL,
             version BIGINT NOT NULL,
             content_hash VARCHAR NOT NULL,
+            value BLOB NOT NULL,
             variant VARCHAR NOT NULL,
             saved_at TIMESTAMP NOT NULL,
             {key_columns}
-            v_bool BOOLEAN, v_int HUGEINT, v_float DOUBLE, v_text VARCHAR,
-            v_bool_list BOOLEAN[], v_int_list HUGEINT[], v_float_list DOUBLE[],
-            v_summary VARCHAR NOT NULL);
+            preview VARCHAR);
         CREATE TABLE _scidb_variables (name VARCHAR PRIMARY KEY, signature VARCHAR NOT NULL);"
     );
     let info = [

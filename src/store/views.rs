@@ -182,51 +182,41 @@ fn key_expression(raw: &str, kinds: Option<&BTreeSet<String>>) -> String {
 }
 
 /// The view's `value` column, or None when the variable holds only tables.
+/// Kinds that share an SQL type get it; any other mix is shown as text.
 fn value_expression(kinds: &BTreeSet<String>) -> Option<String> {
     let shown: BTreeSet<&str> = kinds
         .iter()
         .map(String::as_str)
         .filter(|k| *k != KIND_NULL && *k != KIND_TABLE)
         .collect();
+    if shown.is_empty() {
+        return if kinds.contains(KIND_TABLE) {
+            None
+        } else {
+            Some("CAST(NULL AS VARCHAR)".into())
+        };
+    }
     let within = |allowed: &[&str]| shown.iter().all(|k| allowed.contains(k));
-    let int_type = if shown.contains(KIND_UINT64) {
-        "HUGEINT"
-    } else {
+    let sql_type = if within(&[KIND_BOOL]) {
+        "BOOLEAN"
+    } else if within(&[KIND_INT]) {
         "BIGINT"
-    };
-    let expr = if shown.is_empty() {
-        if kinds.contains(KIND_TABLE) {
-            return None;
-        }
-        "CAST(NULL AS VARCHAR)".to_string()
-    } else if within(&[KIND_BOOL]) {
-        "r.v_bool".into()
     } else if within(&[KIND_INT, KIND_UINT64]) {
-        format!("CAST(r.v_int AS {int_type})")
-    } else if within(&[KIND_FLOAT]) {
-        "r.v_float".into()
+        "HUGEINT"
     } else if within(&[KIND_INT, KIND_UINT64, KIND_FLOAT]) {
-        "COALESCE(r.v_float, CAST(r.v_int AS DOUBLE))".into()
-    } else if within(&[KIND_TEXT]) {
-        "r.v_text".into()
+        "DOUBLE"
     } else if within(&[KIND_BOOL_LIST]) {
-        "r.v_bool_list".into()
+        "BOOLEAN[]"
     } else if within(&[KIND_INT_LIST]) {
-        format!("CAST(r.v_int_list AS {int_type}[])")
-    } else if within(&[KIND_FLOAT_LIST]) {
-        "r.v_float_list".into()
-    } else if within(&[KIND_INT_LIST, KIND_FLOAT_LIST]) {
-        "COALESCE(r.v_float_list, CAST(r.v_int_list AS DOUBLE[]))".into()
-    } else if within(&[KIND_OTHER]) {
-        "r.v_summary".into()
+        "BIGINT[]"
+    } else if within(&[KIND_INT_LIST, KIND_UINT64_LIST]) {
+        "HUGEINT[]"
+    } else if within(&[KIND_INT_LIST, KIND_UINT64_LIST, KIND_FLOAT_LIST]) {
+        "DOUBLE[]"
     } else {
-        // Kinds that share no SQL type are shown as text.
-        "COALESCE(CAST(r.v_bool AS VARCHAR), CAST(r.v_int AS VARCHAR), \
-         CAST(r.v_float AS VARCHAR), r.v_text, CAST(r.v_bool_list AS VARCHAR), \
-         CAST(r.v_int_list AS VARCHAR), CAST(r.v_float_list AS VARCHAR), r.v_summary)"
-            .into()
+        return Some("r.preview".into());
     };
-    Some(expr)
+    Some(format!("TRY_CAST(r.preview AS {sql_type})"))
 }
 
 /// The view: the newest record of each location and variant, schema keys
