@@ -237,6 +237,14 @@ scidb_status scidb_records_value(const struct scidb_records *records,
                                  size_t index,
                                  const scidb_value **out_value);
 
+// Borrowed pointers to every record's value, written to
+// `out_values[0..count]` (`count` must equal `scidb_records_count`): one
+// call instead of one per record. `SCIDB_NOT_FOUND` for results of
+// `scidb_list_versions`.
+scidb_status scidb_records_values(const struct scidb_records *records,
+                                  const scidb_value **out_values,
+                                  size_t count);
+
 // Moves record `index`'s value out of the result: the caller owns it and
 // frees it with `scidb_value_free`; a second take is `SCIDB_NOT_FOUND`.
 scidb_status scidb_records_take_value(struct scidb_records *records,

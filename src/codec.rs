@@ -76,7 +76,10 @@ pub fn encode(value: &Value) -> Encoded<'_> {
 /// Decodes a stored blob; `external_body` fetches the body of an array
 /// stored elsewhere (tag 'x').
 pub fn decode(blob: &[u8], external_body: impl FnOnce() -> Result<Vec<u8>>) -> Result<Value> {
-    let mut r = Reader { bytes: blob, pos: 0 };
+    let mut r = Reader {
+        bytes: blob,
+        pos: 0,
+    };
     if r.take(4)? != MAGIC {
         return Err(Error::corrupt("stored value has an unknown format"));
     }

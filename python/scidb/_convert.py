@@ -6,6 +6,7 @@ buffer without copying.
 """
 
 import ctypes
+import struct
 from ctypes import byref, c_size_t, c_uint32, c_uint64, c_void_p
 
 import numpy as np
@@ -14,7 +15,6 @@ from . import _arrow
 from ._lib import (
     ARRAY_COLUMN_MAJOR,
     ARRAY_SCALAR,
-    KIND_ARRAY,
     KIND_LIST,
     KIND_MAP,
     KIND_NULL,
@@ -46,6 +46,8 @@ DTYPES = [
 CODES = {dt: i for i, dt in enumerate(DTYPES)}
 # 0-d values saved from a Python number come back as the Python number.
 _NATIVE = {np.dtype(np.bool_): bool, np.dtype(np.int64): int, np.dtype(np.float64): float, np.dtype(np.complex128): complex}
+# Python scalars decoded straight from their little-endian bytes.
+_NATIVE_FORMATS = {np.dtype(np.bool_): "<?", np.dtype(np.int64): "<q", np.dtype(np.float64): "<d"}
 _MAX_DEPTH = 200
 
 
@@ -186,23 +188,25 @@ class _Buffer:
 def from_value(ptr, owner):
     """The Python object for a C value. `owner` keeps the memory `ptr`
     points into alive; arrays wrap that memory without copying."""
-    kind = c_uint32()
-    check(lib.scidb_value_kind(ptr, byref(kind)))
-    k = kind.value
-    if k == KIND_ARRAY:
-        view = ArrayView()
-        check(lib.scidb_value_array(ptr, byref(view)))
+    view = ArrayView()
+    # Arrays are the common case: ask for the array view first.
+    if lib.scidb_value_array(ptr, byref(view)) == 0:
         dtype = DTYPES[view.dtype]
-        shape = [view.shape[i] for i in range(view.ndim)]
         if view.ndim == 0:
+            if view.is_scalar and dtype in _NATIVE_FORMATS:
+                return struct.unpack(_NATIVE_FORMATS[dtype], ctypes.string_at(view.data, view.nbytes))[0]
             value = np.frombuffer(ctypes.string_at(view.data, view.nbytes), dtype=dtype)[0]
             if view.is_scalar:
                 native = _NATIVE.get(dtype)
                 return native(value) if native else value
             return np.array(value, dtype=dtype)
+        shape = [view.shape[i] for i in range(view.ndim)]
         if view.nbytes == 0:
             return np.empty(shape, dtype=dtype)
         return np.asarray(_Buffer(view.data, shape, dtype, owner))
+    kind = c_uint32()
+    check(lib.scidb_value_kind(ptr, byref(kind)))
+    k = kind.value
     if k == KIND_NULL:
         return None
     if k == KIND_STRING:

@@ -8,6 +8,7 @@ from ctypes import byref, c_char_p, c_size_t, c_void_p
 
 import numpy as np
 
+from ._convert import from_value, owned_value, to_value
 from ._lib import Handle, check, encode, lib
 from .exceptions import DatabaseNotConfiguredError, InvalidArgumentError
 
@@ -87,8 +88,6 @@ class Database:
 
     def save(self, variable, data, metadata):
         """Saves a value; returns its record id. See BaseVariable.save."""
-        from ._convert import owned_value, to_value
-
         meta = metadata_json(metadata)
         value = owned_value(to_value(data))
         try:
@@ -114,14 +113,12 @@ class Records:
         check(lib.scidb_records_info_json(self._handle.ptr, byref(text)))
         return json.loads(text.value)
 
-    def take_value(self, i):
-        """Record i's value as a Python object (arrays wrap the loaded memory)."""
-        from ._convert import from_value, owned_value
-
-        out = c_void_p()
-        check(lib.scidb_records_take_value(self._handle.ptr, i, byref(out)))
-        owner = owned_value(out.value)
-        return from_value(out.value, owner)
+    def values(self):
+        """Every record's value as a Python object. Arrays wrap the loaded
+        memory without copying and keep this result alive while they are."""
+        pointers = (c_void_p * max(self.count, 1))()
+        check(lib.scidb_records_values(self._handle.ptr, pointers, self.count))
+        return [from_value(pointers[i], self) for i in range(self.count)]
 
 
 def _meta_scalar(key, v):

@@ -62,14 +62,14 @@ class BaseVariable:
         schema = get_database().dataset_schema_keys
         return [
             cls(
-                data=records.take_value(i),
+                data=data,
                 metadata=_schema_order(info["metadata"], schema),
                 record_id=info["record_id"],
                 content_hash=info["content_hash"],
                 version=info["version"],
                 saved_at=info["saved_at"],
             )
-            for i, info in enumerate(infos)
+            for info, data in zip(infos, records.values())
         ]
 
     @classmethod
@@ -111,7 +111,7 @@ class BaseVariable:
         keys = [k for k in schema if any(k in i["metadata"] for i in infos)]
         extra = sorted({k for i in infos for k in i["metadata"]} - set(schema))
         columns = {k: [i["metadata"].get(k) for i in infos] for k in keys + extra}
-        columns["data"] = [records.take_value(i) for i in range(len(infos))]
+        columns["data"] = records.values()
         if not infos:
             return pd.DataFrame(columns={**{k: [] for k in keys + extra}, "data": []})
         return pd.DataFrame(columns)

@@ -155,6 +155,46 @@ pub unsafe extern "C" fn scidb_records_value(
     })
 }
 
+/// Borrowed pointers to every record's value, written to
+/// `out_values[0..count]` (`count` must equal `scidb_records_count`): one
+/// call instead of one per record. `SCIDB_NOT_FOUND` for results of
+/// `scidb_list_versions`.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_records_values(
+    records: *const scidb_records,
+    out_values: *mut *const scidb_value,
+    count: usize,
+) -> scidb_status {
+    guard(|| {
+        let r = arg_ref(records, "records")?;
+        if count != r.records.len() {
+            return Err(Error::invalid(format!(
+                "count is {count}, the result holds {} records",
+                r.records.len()
+            )));
+        }
+        if count == 0 {
+            return Ok(());
+        }
+        if out_values.is_null() {
+            return Err(null_arg("out_values"));
+        }
+        let out = std::slice::from_raw_parts_mut(out_values, count);
+        for (slot, rec) in out.iter_mut().zip(&r.records) {
+            *slot = rec
+                .value
+                .as_deref()
+                .map_or(std::ptr::null(), |v| v as *const scidb_value);
+        }
+        if out.iter().any(|p| p.is_null()) {
+            return Err(Error::not_found(
+                "this result carries no values for some records",
+            ));
+        }
+        Ok(())
+    })
+}
+
 /// Moves record `index`'s value out of the result: the caller owns it and
 /// frees it with `scidb_value_free`; a second take is `SCIDB_NOT_FOUND`.
 #[no_mangle]

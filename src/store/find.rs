@@ -24,6 +24,8 @@ pub struct RecordInfo {
     /// Canonical JSON of the version keys.
     pub variant_json: String,
     pub variant: Metadata,
+    /// The stored value blob, when the query asked for it.
+    pub(crate) blob: Option<Vec<u8>>,
 }
 
 impl RecordInfo {
@@ -47,14 +49,15 @@ impl RecordInfo {
 }
 
 /// Records of a variable matching a query, every version, ordered by
-/// location then version.
+/// location then version; with their value blobs when `with_blobs`.
 pub fn matching(
     conn: &Connection,
     schema_keys: &[String],
     variable: &str,
     query: &Query,
+    with_blobs: bool,
 ) -> Result<Vec<RecordInfo>> {
-    fetch(conn, schema_keys, variable, query, None)
+    fetch(conn, schema_keys, variable, query, None, with_blobs)
 }
 
 fn fetch(
@@ -63,11 +66,13 @@ fn fetch(
     variable: &str,
     query: &Query,
     record_id: Option<&str>,
+    with_blobs: bool,
 ) -> Result<Vec<RecordInfo>> {
     let key_cols: Vec<String> = schema_keys.iter().map(|k| key_column(k)).collect();
     let mut sql = format!(
-        "SELECT record_id, version, content_hash, CAST(saved_at AS VARCHAR), variant{}{} \
+        "SELECT record_id, version, content_hash, CAST(saved_at AS VARCHAR), variant, {}{}{} \
          FROM _scidb_records WHERE variable = ?",
+        if with_blobs { "value" } else { "NULL" },
         if key_cols.is_empty() { "" } else { ", " },
         key_cols.join(", ")
     );
@@ -90,7 +95,7 @@ fn fetch(
         let variant_json: String = row.get(4)?;
         let mut location = Vec::with_capacity(schema_keys.len());
         for i in 0..schema_keys.len() {
-            let text: Option<String> = row.get(5 + i)?;
+            let text: Option<String> = row.get(6 + i)?;
             location.push(
                 text.as_deref()
                     .map(MetaValue::parse_canonical)
@@ -106,6 +111,7 @@ fn fetch(
             location,
             variant: metadata::from_json_object(&variant_json)?,
             variant_json,
+            blob: row.get(5)?,
         });
     }
     // Version keys are matched here; schema keys were matched in SQL.
@@ -255,9 +261,16 @@ pub fn by_id(
             )));
         }
     }
-    fetch(conn, schema_keys, &name, &Query::new(), Some(record_id))
-        .context(format!("loading record {record_id}"))?
-        .into_iter()
-        .find(|r| r.record_id == record_id)
-        .ok_or_else(|| Error::not_found(format!("no record has id '{record_id}'")))
+    fetch(
+        conn,
+        schema_keys,
+        &name,
+        &Query::new(),
+        Some(record_id),
+        true,
+    )
+    .context(format!("loading record {record_id}"))?
+    .into_iter()
+    .find(|r| r.record_id == record_id)
+    .ok_or_else(|| Error::not_found(format!("no record has id '{record_id}'")))
 }

@@ -257,20 +257,21 @@ impl Database {
     }
 
     fn with_values(&self, conn: &Connection, infos: Vec<RecordInfo>) -> Result<Vec<Record>> {
-        let ids: Vec<&str> = infos.iter().map(|r| r.record_id.as_str()).collect();
-        let mut values = payload::load(conn, &ids)?;
-        let mut out = Vec::with_capacity(infos.len());
-        for info in infos {
-            let value = values
-                .remove(&info.record_id)
-                .ok_or_else(|| Error::corrupt("a value vanished while loading"))?;
-            out.push(Record {
-                metadata: info.metadata(&self.schema_keys),
-                info,
-                value: Some(value),
-            });
-        }
-        Ok(out)
+        infos
+            .into_iter()
+            .map(|mut info| {
+                let blob = info
+                    .blob
+                    .take()
+                    .ok_or_else(|| Error::corrupt("a record was read without its value"))?;
+                let value = payload::decode(conn, &info.record_id, &info.content_hash, &blob)?;
+                Ok(Record {
+                    metadata: info.metadata(&self.schema_keys),
+                    info,
+                    value: Some(value),
+                })
+            })
+            .collect()
     }
 
     /// The newest record at each matching location. With full schema keys
@@ -280,7 +281,7 @@ impl Database {
     pub fn load(&self, variable: &str, query: &Query) -> Result<Vec<Record>> {
         let inner = self.lock();
         self.require_variable(&inner, variable)?;
-        let matches = find::matching(&inner.conn, &self.schema_keys, variable, query)?;
+        let matches = find::matching(&inner.conn, &self.schema_keys, variable, query, true)?;
         if matches.is_empty() {
             return Err(self.no_match(variable, query));
         }
@@ -292,7 +293,7 @@ impl Database {
     pub fn load_all(&self, variable: &str, query: &Query) -> Result<Vec<Record>> {
         let inner = self.lock();
         self.require_variable(&inner, variable)?;
-        let matches = find::matching(&inner.conn, &self.schema_keys, variable, query)?;
+        let matches = find::matching(&inner.conn, &self.schema_keys, variable, query, true)?;
         let newest = find::newest_per_variant(matches);
         self.with_values(&inner.conn, newest)
     }
@@ -302,7 +303,7 @@ impl Database {
     pub fn list_versions(&self, variable: &str, query: &Query) -> Result<Vec<Record>> {
         let inner = self.lock();
         self.require_variable(&inner, variable)?;
-        let matches = find::matching(&inner.conn, &self.schema_keys, variable, query)?;
+        let matches = find::matching(&inner.conn, &self.schema_keys, variable, query, false)?;
         Ok(matches
             .into_iter()
             .map(|info| Record {
@@ -359,7 +360,6 @@ fn column_set(conn: &Connection, sql: &str) -> Result<HashSet<String>> {
     }
     Ok(out)
 }
-
 
 /// The current time as a UTC timestamp parameter.
 fn now() -> Sql {

@@ -9,7 +9,6 @@ use crate::error::{Error, Result, ResultExt};
 use crate::value::Value;
 use duckdb::types::ValueRef;
 use duckdb::{params, Connection};
-use std::collections::HashMap;
 
 /// Bodies up to this size are stored in the record row.
 pub const INLINE_BYTES: usize = 1 << 20;
@@ -37,34 +36,10 @@ pub fn store_external(conn: &Connection, hash: &str, body: &[u8]) -> Result<()> 
     Ok(())
 }
 
-/// Loads and decodes the values of some records, by record id.
-pub fn load(conn: &Connection, record_ids: &[&str]) -> Result<HashMap<String, Value>> {
-    let mut out = HashMap::with_capacity(record_ids.len());
-    // Batches keep the parameter list bounded.
-    for batch in record_ids.chunks(1000) {
-        let marks = vec!["?"; batch.len()].join(", ");
-        let sql = format!(
-            "SELECT record_id, content_hash, value FROM _scidb_records \
-             WHERE record_id IN ({marks})"
-        );
-        let mut stmt = conn.prepare(&sql)?;
-        let mut rows = stmt.query(duckdb::params_from_iter(batch.iter()))?;
-        while let Some(row) = rows.next()? {
-            let id: String = row.get(0)?;
-            let hash: String = row.get(1)?;
-            let blob = match row.get_ref(2)? {
-                ValueRef::Blob(b) => b,
-                _ => return Err(Error::corrupt(format!("record {id} has no value blob"))),
-            };
-            let value = codec::decode(blob, || load_external(conn, &hash))
-                .context(format!("record {id}"))?;
-            out.insert(id, value);
-        }
-    }
-    if let Some(missing) = record_ids.iter().find(|id| !out.contains_key(**id)) {
-        return Err(Error::corrupt(format!("record {missing} vanished while loading")));
-    }
-    Ok(out)
+/// Decodes a record's value blob, reading its body from the chunk tables
+/// when it is stored there.
+pub fn decode(conn: &Connection, record_id: &str, hash: &str, blob: &[u8]) -> Result<Value> {
+    codec::decode(blob, || load_external(conn, hash)).context(format!("record {record_id}"))
 }
 
 /// Reads a chunked body straight into one buffer of its final size.
@@ -84,7 +59,9 @@ fn load_external(conn: &Connection, hash: &str) -> Result<Vec<u8>> {
     while let Some(row) = rows.next()? {
         let index: i32 = row.get(0)?;
         if index != expected {
-            return Err(Error::corrupt(format!("value {hash} lacks chunk {expected}")));
+            return Err(Error::corrupt(format!(
+                "value {hash} lacks chunk {expected}"
+            )));
         }
         match row.get_ref(1)? {
             ValueRef::Blob(b) => body.extend_from_slice(b),
