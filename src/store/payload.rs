@@ -13,7 +13,7 @@ use duckdb::{params, Connection};
 /// Bodies up to this size are stored in the record row.
 pub const INLINE_BYTES: usize = 1 << 20;
 /// Larger bodies are split into chunks of this size.
-pub const CHUNK_BYTES: usize = 8 << 20;
+pub const CHUNK_BYTES: usize = 1 << 20;
 
 /// Whether a body is stored outside the record row.
 pub fn is_external(body: &[u8]) -> bool {
