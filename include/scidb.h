@@ -72,16 +72,6 @@ typedef struct scidb_value scidb_value;
 
 #define SCIDB_ORDER_COLUMN_MAJOR 1
 
-// Bodies up to this size are stored in the record row.
-#define INLINE_BYTES (1 << 20)
-
-// Larger bodies are split into chunks of this size.
-#define CHUNK_BYTES (8 << 20)
-
-// 1-d arrays longer than this get a description instead of a list, so a
-// long signal is not stored twice.
-#define MAX_LIST_PREVIEW 100000
-
 // An open database. Safe to use from several threads; calls are serialized.
 typedef struct scidb_db scidb_db;
 

@@ -11,9 +11,9 @@ use duckdb::types::ValueRef;
 use duckdb::{params, Connection};
 
 /// Bodies up to this size are stored in the record row.
-pub const INLINE_BYTES: usize = 1 << 20;
+pub(crate) const INLINE_BYTES: usize = 1 << 20;
 /// Larger bodies are split into chunks of this size.
-pub const CHUNK_BYTES: usize = 1 << 20;
+pub(crate) const CHUNK_BYTES: usize = 1 << 20;
 
 /// Whether a body is stored outside the record row.
 pub fn is_external(body: &[u8]) -> bool {

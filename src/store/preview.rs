@@ -6,7 +6,7 @@ use crate::value::{Array, DType, Value};
 
 /// 1-d arrays longer than this get a description instead of a list, so a
 /// long signal is not stored twice.
-pub const MAX_LIST_PREVIEW: u64 = 100_000;
+pub(crate) const MAX_LIST_PREVIEW: u64 = 100_000;
 
 /// How a value appears in its variable's view: a kind, recorded in the
 /// variable's view signature, and a text the view casts to the SQL type
@@ -20,18 +20,18 @@ pub struct Preview {
 }
 
 /// The preview kinds a view may combine; see `views::value_expression`.
-pub const KIND_BOOL: &str = "bool";
-pub const KIND_INT: &str = "int";
-pub const KIND_UINT64: &str = "uint64";
-pub const KIND_FLOAT: &str = "float";
-pub const KIND_TEXT: &str = "text";
-pub const KIND_BOOL_LIST: &str = "bool_list";
-pub const KIND_INT_LIST: &str = "int_list";
-pub const KIND_UINT64_LIST: &str = "uint64_list";
-pub const KIND_FLOAT_LIST: &str = "float_list";
-pub const KIND_TABLE: &str = "table";
-pub const KIND_NULL: &str = "null";
-pub const KIND_OTHER: &str = "other";
+pub(crate) const KIND_BOOL: &str = "bool";
+pub(crate) const KIND_INT: &str = "int";
+pub(crate) const KIND_UINT64: &str = "uint64";
+pub(crate) const KIND_FLOAT: &str = "float";
+pub(crate) const KIND_TEXT: &str = "text";
+pub(crate) const KIND_BOOL_LIST: &str = "bool_list";
+pub(crate) const KIND_INT_LIST: &str = "int_list";
+pub(crate) const KIND_UINT64_LIST: &str = "uint64_list";
+pub(crate) const KIND_FLOAT_LIST: &str = "float_list";
+pub(crate) const KIND_TABLE: &str = "table";
+pub(crate) const KIND_NULL: &str = "null";
+pub(crate) const KIND_OTHER: &str = "other";
 
 pub fn preview(value: &Value) -> Preview {
     let (kind, text) = match value {

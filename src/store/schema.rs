@@ -5,7 +5,7 @@ use crate::error::{Error, ErrorKind, Result, ResultExt};
 use duckdb::{params, Connection, OptionalExt};
 
 /// Version of the table layout written into `_scidb_info`.
-pub const LAYOUT_VERSION: &str = "1";
+pub(crate) const LAYOUT_VERSION: &str = "1";
 
 /// The column of `_scidb_records` holding a schema key's canonical JSON.
 pub fn key_column(key: &str) -> String {
