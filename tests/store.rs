@@ -237,3 +237,15 @@ fn view_shows_keys_and_values_in_sql_types() {
         .unwrap();
     assert_eq!(tab, vec![(3, 1, Some("x".into())), (3, 2, None)]);
 }
+
+#[test]
+fn a_file_opens_once_per_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.duckdb");
+    let path = path.to_str().unwrap();
+    let db = Database::open(path, &keys(), None).unwrap();
+    let err = Database::open(path, &keys(), None).err().unwrap();
+    assert_eq!(err.kind, ErrorKind::Locked);
+    drop(db);
+    Database::open(path, &keys(), None).unwrap();
+}

@@ -166,11 +166,11 @@ def configure_database(path, dataset_schema_keys, lineage_path=None):
     :class:`SchemaMismatchError`.
     """
     global _current
-    db = Database(path, dataset_schema_keys, lineage_path)
-    if _current is not None and _current is not db:
-        _current.close()
-    _current = db
-    return db
+    if _current is not None:
+        _current.close()  # one file is open once per process
+        _current = None
+    _current = Database(path, dataset_schema_keys, lineage_path)
+    return _current
 
 
 def get_database():

@@ -78,3 +78,32 @@ def test_c_level_errors_surface_as_exceptions(db):
         check(lib.scidb_save(None, b"A", b"{}", None, None))
     with pytest.raises(scidb.InvalidArgumentError, match="UTF-8"):
         check(lib.scidb_load(db.ptr, b"\xff", b"{}", ctypes.byref(out)))
+
+
+def test_a_file_is_open_once(tmp_path):
+    path = tmp_path / "once.duckdb"
+    first = scidb.Database(path, ["subject"])
+    with pytest.raises(scidb.DatabaseLockedError, match="already open"):
+        scidb.Database(path, ["subject"])
+    first.close()
+    scidb.Database(path, ["subject"]).close()
+
+
+def test_a_file_held_by_another_process_is_locked(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "held.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import scidb, sys; db = scidb.Database({str(path)!r}, ['subject']); print('ok', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        with pytest.raises(scidb.DatabaseLockedError):
+            scidb.Database(path, ["subject"])
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)

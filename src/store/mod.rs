@@ -39,6 +39,43 @@ pub struct Database {
     path: String,
     schema_keys: Vec<String>,
     inner: Mutex<Inner>,
+    _claim: OpenClaim,
+}
+
+/// Files this process has open. DuckDB's file lock keeps other processes
+/// out but not a second connection from this one, which would corrupt the
+/// file; a claim refuses that and is released when the database drops.
+static OPEN_FILES: Mutex<Vec<std::path::PathBuf>> = Mutex::new(Vec::new());
+
+struct OpenClaim(std::path::PathBuf);
+
+impl OpenClaim {
+    fn new(path: &str) -> Result<Self> {
+        let p = std::path::Path::new(path);
+        // Canonicalize the folder (the file may not exist yet).
+        let dir = match p.parent().filter(|d| !d.as_os_str().is_empty()) {
+            Some(d) => d.canonicalize(),
+            None => std::env::current_dir(),
+        }
+        .map_err(|e| Error::new(ErrorKind::Io, format!("opening {path}: {e}")))?;
+        let key = dir.join(p.file_name().unwrap_or_default());
+        let mut open = OPEN_FILES.lock().unwrap_or_else(|e| e.into_inner());
+        if open.contains(&key) {
+            return Err(Error::new(
+                ErrorKind::Locked,
+                format!("{path} is already open in this process; close it first"),
+            ));
+        }
+        open.push(key.clone());
+        Ok(OpenClaim(key))
+    }
+}
+
+impl Drop for OpenClaim {
+    fn drop(&mut self) {
+        let mut open = OPEN_FILES.lock().unwrap_or_else(|e| e.into_inner());
+        open.retain(|p| p != &self.0);
+    }
 }
 
 struct Inner {
@@ -80,6 +117,7 @@ impl Database {
                 return Err(Error::invalid(format!("schema key '{k}' is listed twice")));
             }
         }
+        let claim = OpenClaim::new(path)?;
         let conn = Connection::open(path).context(format!("opening {path}"))?;
         conn.set_prepared_statement_cache_capacity(64);
         schema::prepare(&conn, schema_keys, lineage_path).context(format!("opening {path}"))?;
@@ -88,6 +126,7 @@ impl Database {
         let stored_hashes = column_set(&conn, "SELECT content_hash FROM _scidb_values")?;
         Ok(Database {
             path: path.to_string(),
+            _claim: claim,
             schema_keys: schema_keys.to_vec(),
             inner: Mutex::new(Inner {
                 conn,

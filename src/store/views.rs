@@ -150,19 +150,13 @@ pub fn apply(
             quote_ident(&c.sql_name),
             c.sql_type
         ))
-        .with_context_of(|| format!("adding column '{}' to the rows of {variable}", c.name))?;
+        .context(format!(
+            "adding column '{}' to the rows of {variable}",
+            c.name
+        ))?;
     }
     conn.execute_batch(&view_sql(variable, schema_keys, new))
-        .with_context_of(|| format!("creating the view {variable}"))
-}
-
-trait WithContextOf<T> {
-    fn with_context_of<F: FnOnce() -> String>(self, f: F) -> Result<T>;
-}
-impl<T> WithContextOf<T> for duckdb::Result<T> {
-    fn with_context_of<F: FnOnce() -> String>(self, f: F) -> Result<T> {
-        self.map_err(|e| Error::from(e).context(f()))
-    }
+        .context(format!("creating the view {variable}"))
 }
 
 /// Typed SQL for a metadata key whose canonical JSON text is `raw`.
