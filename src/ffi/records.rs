@@ -61,6 +61,20 @@ unsafe fn record<'a>(records: *const scidb_records, index: usize) -> Result<&'a 
     })
 }
 
+/// Writes a borrowed pointer to one text field of record `index`.
+unsafe fn record_text(
+    records: *const scidb_records,
+    index: usize,
+    out: *mut *const c_char,
+    field: impl FnOnce(&RecordC) -> &CString,
+) -> scidb_status {
+    guard(|| {
+        let rec = record(records, index)?;
+        *arg_out(out, "out")? = field(rec).as_ptr();
+        Ok(())
+    })
+}
+
 /// Frees a result and sets `*records` to NULL.
 #[no_mangle]
 pub unsafe extern "C" fn scidb_records_free(records: *mut *mut scidb_records) {
@@ -87,11 +101,7 @@ pub unsafe extern "C" fn scidb_records_record_id(
     index: usize,
     out: *mut *const c_char,
 ) -> scidb_status {
-    guard(|| {
-        let rec = record(records, index)?;
-        *arg_out(out, "out")? = rec.record_id.as_ptr();
-        Ok(())
-    })
+    record_text(records, index, out, |r| &r.record_id)
 }
 
 /// Record `index`'s metadata as a JSON object (borrowed, NUL-terminated).
@@ -101,11 +111,7 @@ pub unsafe extern "C" fn scidb_records_metadata_json(
     index: usize,
     out: *mut *const c_char,
 ) -> scidb_status {
-    guard(|| {
-        let rec = record(records, index)?;
-        *arg_out(out, "out")? = rec.metadata_json.as_ptr();
-        Ok(())
-    })
+    record_text(records, index, out, |r| &r.metadata_json)
 }
 
 /// Record `index`'s content hash, 64 hex digits (borrowed, NUL-terminated).
@@ -115,11 +121,7 @@ pub unsafe extern "C" fn scidb_records_content_hash(
     index: usize,
     out: *mut *const c_char,
 ) -> scidb_status {
-    guard(|| {
-        let rec = record(records, index)?;
-        *arg_out(out, "out")? = rec.content_hash.as_ptr();
-        Ok(())
-    })
+    record_text(records, index, out, |r| &r.content_hash)
 }
 
 /// Record `index`'s version number: larger is newer, across the database.

@@ -60,16 +60,7 @@ pub fn element_count(shape: &[u64]) -> Result<u64> {
 impl Array {
     /// An array from row-major bytes; checks the byte count against the shape.
     pub fn new(dtype: DType, shape: Vec<u64>, data: Vec<u8>, scalar: bool) -> Result<Self> {
-        let expected = Self::byte_len(dtype, &shape)?;
-        if data.len() as u64 != expected {
-            return Err(Error::invalid(format!(
-                "a {} array of shape {:?} needs {} bytes, got {}",
-                dtype.name(),
-                shape,
-                expected,
-                data.len()
-            )));
-        }
+        Self::check_len(dtype, &shape, data.len())?;
         if scalar && !shape.is_empty() {
             return Err(Error::invalid(format!(
                 "a scalar must have an empty (0-d) shape, got {shape:?}"
@@ -81,6 +72,18 @@ impl Array {
             data,
             scalar,
         })
+    }
+
+    /// Checks that `len` bytes hold exactly an array of this dtype and shape.
+    fn check_len(dtype: DType, shape: &[u64], len: usize) -> Result<()> {
+        let expected = Self::byte_len(dtype, shape)?;
+        if len as u64 != expected {
+            return Err(Error::invalid(format!(
+                "a {} array of shape {shape:?} needs {expected} bytes, got {len}",
+                dtype.name()
+            )));
+        }
+        Ok(())
     }
 
     /// Bytes an array of this dtype and shape occupies.
@@ -107,16 +110,7 @@ impl Array {
         data: &[u8],
         scalar: bool,
     ) -> Result<Self> {
-        let expected = Self::byte_len(dtype, &shape)?;
-        if data.len() as u64 != expected {
-            return Err(Error::invalid(format!(
-                "a {} array of shape {:?} needs {} bytes, got {}",
-                dtype.name(),
-                shape,
-                expected,
-                data.len()
-            )));
-        }
+        Self::check_len(dtype, &shape, data.len())?;
         let mut out = vec![0u8; data.len()];
         transpose_order(&shape, dtype.size(), data, &mut out, true);
         Self::new(dtype, shape, out, scalar)
