@@ -60,6 +60,46 @@ typedef struct scidb_value scidb_value;
 // Bytes of a content hash buffer: 64 hex digits and a terminating NUL.
 #define SCIDB_HASH_SIZE 65
 
+// Value kinds, as `scidb_value_kind` reports them.
+#define SCIDB_KIND_NULL 0
+
+#define SCIDB_KIND_ARRAY 1
+
+#define SCIDB_KIND_STRING 2
+
+#define SCIDB_KIND_LIST 3
+
+#define SCIDB_KIND_MAP 4
+
+#define SCIDB_KIND_TABLE 5
+
+// Element types (dtype codes) of arrays.
+#define SCIDB_DTYPE_BOOL 0
+
+#define SCIDB_DTYPE_INT8 1
+
+#define SCIDB_DTYPE_INT16 2
+
+#define SCIDB_DTYPE_INT32 3
+
+#define SCIDB_DTYPE_INT64 4
+
+#define SCIDB_DTYPE_UINT8 5
+
+#define SCIDB_DTYPE_UINT16 6
+
+#define SCIDB_DTYPE_UINT32 7
+
+#define SCIDB_DTYPE_UINT64 8
+
+#define SCIDB_DTYPE_FLOAT32 9
+
+#define SCIDB_DTYPE_FLOAT64 10
+
+#define SCIDB_DTYPE_COMPLEX64 11
+
+#define SCIDB_DTYPE_COMPLEX128 12
+
 // Flag for `scidb_value_new_array`: the saver had a scalar (a Python
 // number, a MATLAB 1x1), not a 0-d array. Requires an empty shape.
 #define SCIDB_ARRAY_SCALAR 1

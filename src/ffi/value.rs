@@ -7,6 +7,53 @@ use crate::value::{Array, DType, Kind, Value};
 #[repr(transparent)]
 pub struct scidb_value(pub(crate) Value);
 
+/// Value kinds, as `scidb_value_kind` reports them.
+pub const SCIDB_KIND_NULL: u32 = 0;
+pub const SCIDB_KIND_ARRAY: u32 = 1;
+pub const SCIDB_KIND_STRING: u32 = 2;
+pub const SCIDB_KIND_LIST: u32 = 3;
+pub const SCIDB_KIND_MAP: u32 = 4;
+pub const SCIDB_KIND_TABLE: u32 = 5;
+
+/// Element types (dtype codes) of arrays.
+pub const SCIDB_DTYPE_BOOL: u32 = 0;
+pub const SCIDB_DTYPE_INT8: u32 = 1;
+pub const SCIDB_DTYPE_INT16: u32 = 2;
+pub const SCIDB_DTYPE_INT32: u32 = 3;
+pub const SCIDB_DTYPE_INT64: u32 = 4;
+pub const SCIDB_DTYPE_UINT8: u32 = 5;
+pub const SCIDB_DTYPE_UINT16: u32 = 6;
+pub const SCIDB_DTYPE_UINT32: u32 = 7;
+pub const SCIDB_DTYPE_UINT64: u32 = 8;
+pub const SCIDB_DTYPE_FLOAT32: u32 = 9;
+pub const SCIDB_DTYPE_FLOAT64: u32 = 10;
+pub const SCIDB_DTYPE_COMPLEX64: u32 = 11;
+pub const SCIDB_DTYPE_COMPLEX128: u32 = 12;
+
+// The codes above are literals so cbindgen can write them; these checks
+// tie them to the enums at compile time.
+const _: () = {
+    assert!(SCIDB_KIND_NULL == Kind::Null as u32);
+    assert!(SCIDB_KIND_ARRAY == Kind::Array as u32);
+    assert!(SCIDB_KIND_STRING == Kind::String as u32);
+    assert!(SCIDB_KIND_LIST == Kind::List as u32);
+    assert!(SCIDB_KIND_MAP == Kind::Map as u32);
+    assert!(SCIDB_KIND_TABLE == Kind::Table as u32);
+    assert!(SCIDB_DTYPE_BOOL == DType::Bool as u32);
+    assert!(SCIDB_DTYPE_INT8 == DType::Int8 as u32);
+    assert!(SCIDB_DTYPE_INT16 == DType::Int16 as u32);
+    assert!(SCIDB_DTYPE_INT32 == DType::Int32 as u32);
+    assert!(SCIDB_DTYPE_INT64 == DType::Int64 as u32);
+    assert!(SCIDB_DTYPE_UINT8 == DType::UInt8 as u32);
+    assert!(SCIDB_DTYPE_UINT16 == DType::UInt16 as u32);
+    assert!(SCIDB_DTYPE_UINT32 == DType::UInt32 as u32);
+    assert!(SCIDB_DTYPE_UINT64 == DType::UInt64 as u32);
+    assert!(SCIDB_DTYPE_FLOAT32 == DType::Float32 as u32);
+    assert!(SCIDB_DTYPE_FLOAT64 == DType::Float64 as u32);
+    assert!(SCIDB_DTYPE_COMPLEX64 == DType::Complex64 as u32);
+    assert!(SCIDB_DTYPE_COMPLEX128 == DType::Complex128 as u32);
+};
+
 /// Flag for `scidb_value_new_array`: the saver had a scalar (a Python
 /// number, a MATLAB 1x1), not a 0-d array. Requires an empty shape.
 pub const SCIDB_ARRAY_SCALAR: u32 = 1;

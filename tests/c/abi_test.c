@@ -26,7 +26,7 @@ static int passed = 0, failed = 0;
 static scidb_value *f64_array(const double *xs, const uint64_t *shape,
                               size_t ndim, size_t n, uint32_t flags) {
   scidb_value *v = NULL;
-  CHECK(scidb_value_new_array(10, shape, ndim, xs, n * sizeof(double), flags,
+  CHECK(scidb_value_new_array(SCIDB_DTYPE_FLOAT64, shape, ndim, xs, n * sizeof(double), flags,
                               &v) == SCIDB_OK);
   return v;
 }
@@ -153,7 +153,7 @@ static void test_arrays_and_versions(scidb_db *db) {
   CHECK(scidb_records_value(recs, 0, &v) == SCIDB_OK);
   scidb_array_view view;
   CHECK(scidb_value_array(v, &view) == SCIDB_OK);
-  CHECK(view.dtype == 10 && view.ndim == 1 && view.shape[0] == 3);
+  CHECK(view.dtype == SCIDB_DTYPE_FLOAT64 && view.ndim == 1 && view.shape[0] == 3);
   CHECK(memcmp(view.data, special, sizeof special) == 0); /* bit-exact */
   scidb_records_free(&recs);
   CHECK(recs == NULL);
@@ -227,7 +227,7 @@ static void test_bad_input(scidb_db *db) {
   CHECK(scidb_load(db, "A", "{}", NULL) == SCIDB_NULL_ARGUMENT);
   uint32_t kind = 0;
   CHECK(scidb_value_kind(NULL, &kind) == SCIDB_NULL_ARGUMENT);
-  CHECK(scidb_value_kind(v, &kind) == SCIDB_OK && kind == 1);
+  CHECK(scidb_value_kind(v, &kind) == SCIDB_OK && kind == SCIDB_KIND_ARRAY);
   const char *text = NULL;
   size_t len = 0;
   CHECK(scidb_value_string(v, &text, &len) == SCIDB_TYPE_MISMATCH);
