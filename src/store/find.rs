@@ -170,21 +170,32 @@ pub fn one_per_location(
     schema_keys: &[String],
 ) -> Result<Vec<RecordInfo>> {
     let newest = newest_per_variant(records);
+    // Records of one location are adjacent (sorted by location).
     let mut out: Vec<RecordInfo> = Vec::with_capacity(newest.len());
-    let mut i = 0;
-    while i < newest.len() {
-        let loc = newest[i].location_key();
-        let mut j = i + 1;
-        while j < newest.len() && newest[j].location_key() == loc {
-            j += 1;
+    let mut group: Vec<RecordInfo> = Vec::new();
+    for r in newest {
+        if group
+            .first()
+            .is_some_and(|g| g.location_key() != r.location_key())
+        {
+            out.push(single(std::mem::take(&mut group), schema_keys)?);
         }
-        if j - i > 1 {
-            return Err(ambiguity(&newest[i..j], schema_keys));
-        }
-        out.push(newest[i].clone());
-        i = j;
+        group.push(r);
+    }
+    if !group.is_empty() {
+        out.push(single(group, schema_keys)?);
     }
     Ok(out)
+}
+
+/// The one variant of a location, or the ambiguity error.
+fn single(mut group: Vec<RecordInfo>, schema_keys: &[String]) -> Result<RecordInfo> {
+    if group.len() > 1 {
+        return Err(ambiguity(&group, schema_keys));
+    }
+    group
+        .pop()
+        .ok_or_else(|| Error::corrupt("an empty group of records"))
 }
 
 fn ambiguity(variants: &[RecordInfo], schema_keys: &[String]) -> Error {
