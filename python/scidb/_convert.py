@@ -20,6 +20,7 @@ from ._lib import (
     KIND_NULL,
     KIND_STRING,
     KIND_TABLE,
+    HASH_SIZE,
     ArrayView,
     Handle,
     check,
@@ -248,7 +249,7 @@ def content_hash(obj):
     """The content hash (64 hex digits) scidb gives a Python value."""
     handle = owned_value(to_value(obj))
     try:
-        buf = ctypes.create_string_buffer(65)
+        buf = ctypes.create_string_buffer(HASH_SIZE)
         check(lib.scidb_value_hash(handle.ptr, buf))
         return buf.value.decode("ascii")
     finally:

@@ -14,7 +14,6 @@ from ctypes import (
     c_char,
     c_char_p,
     c_int32,
-    c_int64,
     c_size_t,
     c_uint32,
     c_uint64,
@@ -30,7 +29,6 @@ HASH_SIZE = 65
 
 ARRAY_SCALAR = 1
 ARRAY_COLUMN_MAJOR = 2
-ORDER_ROW_MAJOR = 0
 
 KIND_NULL, KIND_ARRAY, KIND_STRING, KIND_LIST, KIND_MAP, KIND_TABLE = range(6)
 
@@ -166,10 +164,3 @@ class Handle:
             self.close()
         except Exception:  # interpreter shutdown: the process frees everything
             pass
-
-
-def new_handle(ptr, free):
-    return Handle(ptr.value if isinstance(ptr, c_void_p) else ptr, free)
-
-
-__all__ = ["lib", "check", "encode", "Handle", "ArrayView", "c_int64"]

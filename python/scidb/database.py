@@ -9,7 +9,7 @@ from ctypes import byref, c_char_p, c_size_t, c_void_p
 import numpy as np
 
 from ._convert import from_value, owned_value, to_value
-from ._lib import Handle, check, encode, lib
+from ._lib import RECORD_ID_SIZE, Handle, check, encode, lib
 from .exceptions import DatabaseNotConfiguredError, InvalidArgumentError
 
 _current = None
@@ -91,7 +91,7 @@ class Database:
         meta = metadata_json(metadata)
         value = owned_value(to_value(data))
         try:
-            rid = ctypes.create_string_buffer(33)
+            rid = ctypes.create_string_buffer(RECORD_ID_SIZE)
             check(lib.scidb_save(self.ptr, encode(variable, "variable type"), meta, value.ptr, rid))
             return rid.value.decode("ascii")
         finally:
