@@ -38,6 +38,8 @@ pub struct Record {
 pub struct Database {
     path: String,
     schema_keys: Vec<String>,
+    /// The INSERT of a record, which depends only on the schema keys.
+    insert_sql: String,
     inner: Mutex<Inner>,
     _claim: OpenClaim,
 }
@@ -126,6 +128,7 @@ impl Database {
         let stored_hashes = column_set(&conn, "SELECT content_hash FROM _scidb_values")?;
         Ok(Database {
             path: path.to_string(),
+            insert_sql: insert_record_sql(schema_keys),
             _claim: claim,
             schema_keys: schema_keys.to_vec(),
             inner: Mutex::new(Inner {
@@ -248,17 +251,6 @@ impl Database {
     }
 
     fn insert_record(&self, conn: &Connection, r: &NewRecord<'_>) -> Result<()> {
-        let key_cols: String = self
-            .schema_keys
-            .iter()
-            .map(|k| format!(", {}", schema::key_column(k)))
-            .collect();
-        let key_marks = ", ?".repeat(self.schema_keys.len());
-        let sql = format!(
-            "INSERT INTO _scidb_records (record_id, variable, version, content_hash, value, \
-             variant, saved_at, preview{key_cols}) VALUES (?, ?, nextval('_scidb_version_seq'), \
-             ?, ?, ?, ?, ?{key_marks})"
-        );
         let text = |t: &str| Owned(Sql::Text(t.to_string()));
         // The value blob is bound by reference: a 1 MiB body is not copied.
         let mut args: Vec<ToSqlOutput<'_>> = vec![
@@ -277,7 +269,7 @@ impl Database {
                     .map_or(Owned(Sql::Null), |v| Owned(Sql::Text(v.canonical()))),
             );
         }
-        conn.prepare_cached(&sql)?
+        conn.prepare_cached(&self.insert_sql)?
             .execute(duckdb::params_from_iter(args.iter()))
             .context("recording the record")?;
         Ok(())
@@ -387,6 +379,20 @@ impl Database {
             },
         )
     }
+}
+
+/// The INSERT of one record, with a parameter per schema-key column.
+fn insert_record_sql(schema_keys: &[String]) -> String {
+    let key_cols: String = schema_keys
+        .iter()
+        .map(|k| format!(", {}", schema::key_column(k)))
+        .collect();
+    let key_marks = ", ?".repeat(schema_keys.len());
+    format!(
+        "INSERT INTO _scidb_records (record_id, variable, version, content_hash, value, \
+         variant, saved_at, preview{key_cols}) VALUES (?, ?, nextval('_scidb_version_seq'), \
+         ?, ?, ?, ?, ?{key_marks})"
+    )
 }
 
 /// The values of a one-column query, as a set.
