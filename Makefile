@@ -4,13 +4,14 @@
 CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TARGET_DIR
 PYTHON ?= python3
+OCTAVE ?= octave-cli
 LIB_DIR := $(CARGO_TARGET_DIR)/release
 LIB := $(LIB_DIR)/libscidb.so
 C_FLAGS := -Wall -Wextra -Werror -g -fsanitize=address,undefined -fno-omit-frame-pointer -Iinclude
 C_LINK := -L$(LIB_DIR) -lscidb -Wl,-rpath,$(LIB_DIR) -lm
 TEST_BIN := $(CARGO_TARGET_DIR)/scidb-c-tests
 
-.PHONY: all build test test-rust test-c test-python python-deps demo bench header lint clean
+.PHONY: all build test test-rust test-c test-python test-octave python-deps octave-deps mex demo bench header lint clean
 
 all: build
 
@@ -18,8 +19,8 @@ build:
 	cargo build --release
 
 ## Every test: Rust (unit, integration, header freshness), C and C++ under
-## AddressSanitizer, and pytest.
-test: test-rust test-c test-python
+## AddressSanitizer, pytest, and the Octave suite (with cross-language tests).
+test: test-rust test-c test-python test-octave
 
 test-rust:
 	cargo test --release
@@ -27,8 +28,10 @@ test-rust:
 test-c: build
 	@mkdir -p $(TEST_BIN)
 	gcc -std=c11 $(C_FLAGS) tests/c/abi_test.c -o $(TEST_BIN)/abi_test_c $(C_LINK)
+	gcc -std=c11 $(C_FLAGS) tests/c/host_abi_test.c -o $(TEST_BIN)/host_abi_test_c $(C_LINK)
 	g++ -std=c++17 $(C_FLAGS) tests/c/abi_test.cpp -o $(TEST_BIN)/abi_test_cpp $(C_LINK)
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/abi_test_c
+	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/host_abi_test_c
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/abi_test_cpp
 
 python-deps: build
@@ -37,14 +40,29 @@ python-deps: build
 test-python: python-deps
 	cd python && $(PYTHON) -m pytest -q tests
 
+## Octave and its MEX headers, installed when missing (needs root on Debian).
+octave-deps:
+	@if ! command -v $(OCTAVE) >/dev/null || ! command -v mkoctfile >/dev/null; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q octave octave-dev; \
+	fi
+
+## The MEX gateway, built against the release library.
+mex: build octave-deps
+	$(OCTAVE) --no-gui --norc --quiet --eval "addpath('matlab'); scidb.build_mex('$(LIB_DIR)');"
+
+## The Octave suite; its cross-language tests run Python with $(PYTHON).
+test-octave: mex python-deps
+	cd matlab/tests && SCIDB_PYTHON=$(PYTHON) $(OCTAVE) --no-gui --norc --quiet --eval "exit(double(~run_tests()))"
+
 ## The main job: saves and loads from Python on an embedded DuckDB file
 ## and prints the SQL view.
 demo: python-deps
 	$(PYTHON) examples/demo.py
 
-## Benchmarks (not part of the tests): one table, side by side.
-bench: python-deps
+## Benchmarks (not part of the tests): tables, side by side.
+bench: python-deps mex
 	$(PYTHON) bench/run.py
+	$(PYTHON) bench/mex.py
 
 ## Regenerates include/scidb.h from src/ffi.
 header:

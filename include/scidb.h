@@ -121,6 +121,26 @@ typedef struct scidb_records scidb_records;
 // Result of every fallible call; 0 is success.
 typedef int32_t scidb_status;
 
+// A borrowed view of one table column: valid while the value lives and is
+// not changed.
+typedef struct scidb_column_view {
+  // The column name, UTF-8, `name_len` bytes, not NUL-terminated.
+  const char *name;
+  size_t name_len;
+  // 1 for a text column (read cells with `scidb_value_table_text`),
+  // 0 for a numeric or bool one.
+  uint32_t is_text;
+  // The dtype code of a numeric column (unused for text).
+  uint32_t dtype;
+  // A numeric column's little-endian elements (`nbytes` bytes; bool is
+  // one byte 0/1); NULL for text or when there are no rows.
+  const void *data;
+  size_t nbytes;
+  // One byte per row, 1 = present and 0 = missing; NULL when the column
+  // has no missing cells.
+  const uint8_t *validity;
+} scidb_column_view;
+
 // A borrowed view of an array value: valid while the value lives.
 typedef struct scidb_array_view {
   // A dtype code: 0 bool, 1 int8, 2 int16, 3 int32, 4 int64, 5 uint8,
@@ -237,6 +257,18 @@ scidb_status scidb_load_record(const struct scidb_db *db,
                                const char *record_id,
                                struct scidb_records **out_records);
 
+// Converts metadata held as a map value (e.g. built from MATLAB name-value
+// pairs) into the JSON object text `scidb_save` and the query calls take:
+// one-element arrays become numbers or booleans, strings text, and longer
+// arrays or lists JSON lists (which queries read as "any of" and saves
+// refuse). Writes a new NUL-terminated string to `*out_json`; free it with
+// `scidb_string_free`. The map stays the caller's.
+scidb_status scidb_metadata_json_from_map(const scidb_value *map, char **out_json);
+
+// Frees a string scidb returned as owned (`char **` out-arguments) and sets
+// `*text` to NULL. NULL and `*text == NULL` are no-ops.
+void scidb_string_free(char **text);
+
 // Frees a result and sets `*records` to NULL.
 void scidb_records_free(struct scidb_records **records);
 
@@ -253,10 +285,24 @@ scidb_status scidb_records_metadata_json(const struct scidb_records *records,
                                          size_t index,
                                          const char **out);
 
+// Record `index`'s metadata as a map value (borrowed from the result),
+// for bindings that read values rather than JSON: schema keys first in
+// schema order, then the others by name; numbers are float64 scalars
+// (integers beyond 2^53 int64), booleans bool scalars, text strings.
+scidb_status scidb_records_metadata_value(const struct scidb_records *records,
+                                          size_t index,
+                                          const scidb_value **out_value);
+
 // Record `index`'s content hash, 64 hex digits (borrowed, NUL-terminated).
 scidb_status scidb_records_content_hash(const struct scidb_records *records,
                                         size_t index,
                                         const char **out);
+
+// Record `index`'s save time, UTC, as text such as "2026-11-24 07:00:00.123456"
+// (borrowed, NUL-terminated).
+scidb_status scidb_records_saved_at(const struct scidb_records *records,
+                                    size_t index,
+                                    const char **out);
 
 // Record `index`'s version number: larger is newer, across the database.
 scidb_status scidb_records_version(const struct scidb_records *records, size_t index, int64_t *out);
@@ -286,6 +332,51 @@ scidb_status scidb_records_take_value(struct scidb_records *records,
 // "metadata": {...}}, ...]`, in result order. One call instead of many.
 scidb_status scidb_records_info_json(struct scidb_records *records, const char **out);
 
+// Creates an empty table of `nrows` rows; add columns with
+// `scidb_value_table_add_numeric` and `scidb_value_table_add_text`. Free
+// with `scidb_value_free`.
+scidb_status scidb_value_new_table(size_t nrows, scidb_value **out);
+
+// Adds a numeric or bool column named `name`: `nbytes` bytes of
+// little-endian elements of dtype code `dtype`, exactly one per row (no
+// complex dtypes). `validity` is NULL or one byte per row (1 present, 0
+// missing). Everything is copied; the caller keeps its buffers.
+scidb_status scidb_value_table_add_numeric(scidb_value *table,
+                                           const char *name,
+                                           uint32_t dtype,
+                                           const void *data,
+                                           size_t nbytes,
+                                           const uint8_t *validity);
+
+// Adds a text column named `name`: one UTF-8 cell per row, cell i being
+// `lens[i]` bytes at `cells[i]` (a cell may be NULL when its length is 0
+// or it is missing). `validity` is NULL or one byte per row (1 present,
+// 0 missing). Everything is copied.
+scidb_status scidb_value_table_add_text(scidb_value *table,
+                                        const char *name,
+                                        const char *const *cells,
+                                        const size_t *lens,
+                                        const uint8_t *validity);
+
+// The number of rows and columns of a table value.
+scidb_status scidb_value_table_shape(const scidb_value *value,
+                                     size_t *out_rows,
+                                     size_t *out_columns);
+
+// A borrowed view of column `index` of a table value.
+scidb_status scidb_value_table_column(const scidb_value *value,
+                                      size_t index,
+                                      struct scidb_column_view *out);
+
+// A borrowed view of one cell of a text column: `*out_len` bytes of UTF-8
+// at `*out_utf8` (not NUL-terminated; a missing cell is empty, see the
+// column's validity).
+scidb_status scidb_value_table_text(const scidb_value *value,
+                                    size_t column,
+                                    size_t row,
+                                    const char **out_utf8,
+                                    size_t *out_len);
+
 // Creates a null value (Python None, MATLAB []).
 scidb_status scidb_value_new_null(scidb_value **out);
 
@@ -306,6 +397,17 @@ scidb_status scidb_value_new_array(uint32_t dtype,
 
 // Creates a string value from `len` bytes of UTF-8 (NUL bytes allowed).
 scidb_status scidb_value_new_string(const char *utf8, size_t len, scidb_value **out);
+
+// Creates a string value from `len` UTF-16 code units (MATLAB's `char`
+// elements). An unpaired surrogate is `SCIDB_INVALID_ARGUMENT`.
+scidb_status scidb_value_new_string_utf16(const uint16_t *utf16, size_t len, scidb_value **out);
+
+// The length of a string value in UTF-16 code units.
+scidb_status scidb_value_string_utf16_len(const scidb_value *value, size_t *out_len);
+
+// Copies a string value as UTF-16 into `dst`, which must hold exactly
+// `len` code units (`scidb_value_string_utf16_len`).
+scidb_status scidb_value_string_utf16_copy(const scidb_value *value, uint16_t *dst, size_t len);
 
 // Creates an empty list; fill it with `scidb_value_list_push`.
 scidb_status scidb_value_new_list(scidb_value **out);

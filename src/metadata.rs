@@ -6,6 +6,7 @@
 //! integer (Python's `1`), so the two languages find each other's records.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::value::{Array, DType, Value};
 use serde_json::Value as Json;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -251,6 +252,130 @@ pub fn from_json_object(json: &str) -> Result<Metadata> {
     Ok(out)
 }
 
+/// The JSON object text of metadata (or of a query) given as a map value,
+/// the form bindings that build values rather than JSON hold it in (MATLAB's
+/// name-value pairs). One-element arrays are numbers or booleans, strings
+/// are text; longer arrays and lists become JSON lists, which a query reads
+/// as "any of" and a save refuses. The text is then parsed and checked by
+/// [`parse_metadata`] or [`parse_query`] like any other.
+pub fn json_from_map_value(value: &Value) -> Result<String> {
+    let Value::Map(entries) = value else {
+        return Err(Error::type_mismatch(format!(
+            "metadata must be a map of names to values, got a {}",
+            value.kind_name()
+        )));
+    };
+    let mut object = serde_json::Map::new();
+    for (key, v) in entries {
+        let json = match v {
+            Value::Array(a) if a.element_count() == 1 => scalar_json(key, a, 0)?,
+            Value::Array(a) => Json::Array(
+                (0..a.element_count() as usize)
+                    .map(|i| scalar_json(key, a, i))
+                    .collect::<Result<_>>()?,
+            ),
+            Value::List(items) => Json::Array(
+                items
+                    .iter()
+                    .map(|item| match item {
+                        Value::Array(a) if a.element_count() == 1 => scalar_json(key, a, 0),
+                        Value::String(s) => Ok(Json::String(s.clone())),
+                        other => Err(not_scalar(key, other)),
+                    })
+                    .collect::<Result<_>>()?,
+            ),
+            Value::String(s) => Json::String(s.clone()),
+            other => return Err(not_scalar(key, other)),
+        };
+        if object.insert(key.clone(), json).is_some() {
+            return Err(Error::invalid(format!("metadata '{key}' is given twice")));
+        }
+    }
+    Ok(Json::Object(object).to_string())
+}
+
+fn not_scalar(key: &str, v: &Value) -> Error {
+    Error::invalid(format!(
+        "metadata '{key}' must be a number, text or logical value, got {}",
+        v.describe()
+    ))
+}
+
+/// Element `i` of an array as a JSON metadata scalar.
+fn scalar_json(key: &str, a: &Array, i: usize) -> Result<Json> {
+    let size = a.dtype.size();
+    let bytes = &a.data[i * size..(i + 1) * size];
+    let mut word = [0u8; 8];
+    word[..size.min(8)].copy_from_slice(&bytes[..size.min(8)]);
+    let json = match a.dtype {
+        DType::Bool => Json::Bool(bytes[0] != 0),
+        DType::Int8 => Json::from(bytes[0] as i8),
+        DType::Int16 => Json::from(i16::from_le_bytes([bytes[0], bytes[1]])),
+        DType::Int32 => Json::from(i32::from_le_bytes([word[0], word[1], word[2], word[3]])),
+        DType::Int64 => Json::from(i64::from_le_bytes(word)),
+        DType::UInt8 | DType::UInt16 | DType::UInt32 | DType::UInt64 => {
+            let v = u64::from_le_bytes(word);
+            Json::from(i64::try_from(v).map_err(|_| {
+                Error::invalid(format!("metadata '{key}': {v} is too large"))
+            })?)
+        }
+        DType::Float32 | DType::Float64 => {
+            let f = if a.dtype == DType::Float32 {
+                f32::from_le_bytes([word[0], word[1], word[2], word[3]]) as f64
+            } else {
+                f64::from_le_bytes(word)
+            };
+            if !f.is_finite() {
+                return Err(Error::invalid(format!(
+                    "metadata '{key}' = {f} is not a finite number"
+                )));
+            }
+            MetaValue::from_f64(f).to_json()
+        }
+        DType::Complex64 | DType::Complex128 => {
+            return Err(Error::invalid(format!(
+                "metadata '{key}' is complex; metadata values are real numbers, text or logical"
+            )))
+        }
+    };
+    Ok(json)
+}
+
+/// Metadata as a map value for bindings that read values rather than JSON:
+/// schema keys first in schema order, then the other keys by name. Numbers
+/// become float64 scalars (integers beyond 2^53 stay int64 so they are not
+/// rounded), booleans bool scalars, text strings.
+pub fn to_map_value(meta: &Metadata, schema_keys: &[String]) -> Value {
+    let ordered = schema_keys
+        .iter()
+        .filter_map(|k| meta.get_key_value(k))
+        .chain(meta.iter().filter(|(k, _)| !schema_keys.contains(k)));
+    let scalar = |dtype, bytes: &[u8]| {
+        Value::Array(Array {
+            dtype,
+            shape: Vec::new(),
+            data: bytes.to_vec(),
+            scalar: true,
+        })
+    };
+    Value::Map(
+        ordered
+            .map(|(k, v)| {
+                let value = match v {
+                    MetaValue::Bool(b) => scalar(DType::Bool, &[*b as u8]),
+                    MetaValue::Int(i) if (*i as f64).abs() <= EXACT_INT_LIMIT => {
+                        scalar(DType::Float64, &(*i as f64).to_le_bytes())
+                    }
+                    MetaValue::Int(i) => scalar(DType::Int64, &i.to_le_bytes()),
+                    MetaValue::Float(f) => scalar(DType::Float64, &f.to_le_bytes()),
+                    MetaValue::Text(s) => Value::String(s.clone()),
+                };
+                (k.clone(), value)
+            })
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,5 +406,36 @@ mod tests {
         let q = parse_query(r#"{"subject": [1, 2], "session": "a"}"#).unwrap();
         assert_eq!(q["subject"], vec![MetaValue::Int(1), MetaValue::Int(2)]);
         assert!(parse_query(r#"{"subject": []}"#).is_err());
+    }
+
+    #[test]
+    fn map_values_become_metadata_json() {
+        let num = |f: f64| Value::Array(Array::scalar(DType::Float64, &f.to_le_bytes()).unwrap());
+        let map = Value::Map(vec![
+            ("subject".into(), num(1.0)),
+            ("session".into(), Value::String("baseline".into())),
+            ("smoothing".into(), num(0.2)),
+        ]);
+        let meta = parse_metadata(&json_from_map_value(&map).unwrap()).unwrap();
+        assert_eq!(meta["subject"], MetaValue::Int(1));
+        assert_eq!(meta["smoothing"], MetaValue::Float(0.2));
+        // Schema keys first, then the others by name.
+        assert_eq!(to_map_value(&meta, &["subject".into()]), map);
+        let Value::Map(entries) = to_map_value(&meta, &["smoothing".into()]) else {
+            unreachable!()
+        };
+        let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["smoothing", "session", "subject"]);
+        let list = Value::Map(vec![(
+            "subject".into(),
+            Value::Array(Array::new(DType::Int32, vec![1, 2], vec![1, 0, 0, 0, 2, 0, 0, 0], false).unwrap()),
+        )]);
+        let q = parse_query(&json_from_map_value(&list).unwrap()).unwrap();
+        assert_eq!(q["subject"], vec![MetaValue::Int(1), MetaValue::Int(2)]);
+        assert!(parse_metadata(&json_from_map_value(&list).unwrap()).is_err());
+        let nan = Value::Map(vec![("x".into(), num(f64::NAN))]);
+        assert!(json_from_map_value(&nan).unwrap_err().message.contains("finite"));
+        let nested = Value::Map(vec![("x".into(), Value::Null)]);
+        assert!(json_from_map_value(&nested).unwrap_err().message.contains("'x'"));
     }
 }

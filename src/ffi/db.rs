@@ -99,7 +99,7 @@ unsafe fn query_call(
             Select::LoadAll => db.0.load_all(variable, &query)?,
             Select::Versions => db.0.list_versions(variable, &query)?,
         };
-        *out = records_handle(records)?;
+        *out = records_handle(records, db.0.schema_keys())?;
         Ok(())
     })
 }
@@ -161,7 +161,7 @@ pub unsafe extern "C" fn scidb_load_record(
         let record_id = arg_str(record_id, "record_id")?;
         let out = arg_out(out_records, "out_records")?;
         let record = db.0.load_record(variable, record_id)?;
-        *out = records_handle(vec![record])?;
+        *out = records_handle(vec![record], db.0.schema_keys())?;
         Ok(())
     })
 }

@@ -15,12 +15,16 @@
 
 mod arrow;
 mod db;
+mod metadata;
 mod records;
+mod table;
 mod value;
 
 pub use arrow::{ArrowArray, ArrowSchema};
 pub use db::*;
+pub use metadata::*;
 pub use records::*;
+pub use table::*;
 pub use value::*;
 
 use crate::error::{Error, ErrorKind, Result};

@@ -4,10 +4,13 @@
 use super::*;
 use crate::metadata;
 use crate::store::Record;
+use crate::value::Value;
 
 struct RecordC {
     record_id: CString,
     metadata_json: CString,
+    /// The metadata as a map value, schema keys first.
+    metadata_value: Value,
     content_hash: CString,
     saved_at: CString,
     version: i64,
@@ -26,7 +29,10 @@ fn c_string(text: String, what: &str) -> Result<CString> {
     CString::new(text).map_err(|_| Error::corrupt(format!("{what} holds a NUL byte")))
 }
 
-pub(crate) fn records_handle(records: Vec<Record>) -> Result<*mut scidb_records> {
+pub(crate) fn records_handle(
+    records: Vec<Record>,
+    schema_keys: &[String],
+) -> Result<*mut scidb_records> {
     let variable = records
         .first()
         .map(|r| r.info.variable.clone())
@@ -37,6 +43,7 @@ pub(crate) fn records_handle(records: Vec<Record>) -> Result<*mut scidb_records>
             Ok(RecordC {
                 record_id: c_string(r.info.record_id, "a record id")?,
                 metadata_json: c_string(metadata::to_json_object(&r.metadata), "metadata")?,
+                metadata_value: metadata::to_map_value(&r.metadata, schema_keys),
                 content_hash: c_string(r.info.content_hash, "a content hash")?,
                 saved_at: c_string(r.info.saved_at, "a timestamp")?,
                 version: r.info.version,
@@ -114,6 +121,23 @@ pub unsafe extern "C" fn scidb_records_metadata_json(
     record_text(records, index, out, |r| &r.metadata_json)
 }
 
+/// Record `index`'s metadata as a map value (borrowed from the result),
+/// for bindings that read values rather than JSON: schema keys first in
+/// schema order, then the others by name; numbers are float64 scalars
+/// (integers beyond 2^53 int64), booleans bool scalars, text strings.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_records_metadata_value(
+    records: *const scidb_records,
+    index: usize,
+    out_value: *mut *const scidb_value,
+) -> scidb_status {
+    guard(|| {
+        let rec = record(records, index)?;
+        *arg_out(out_value, "out_value")? = &rec.metadata_value as *const Value as *const scidb_value;
+        Ok(())
+    })
+}
+
 /// Record `index`'s content hash, 64 hex digits (borrowed, NUL-terminated).
 #[no_mangle]
 pub unsafe extern "C" fn scidb_records_content_hash(
@@ -122,6 +146,17 @@ pub unsafe extern "C" fn scidb_records_content_hash(
     out: *mut *const c_char,
 ) -> scidb_status {
     record_text(records, index, out, |r| &r.content_hash)
+}
+
+/// Record `index`'s save time, UTC, as text such as "2026-11-24 07:00:00.123456"
+/// (borrowed, NUL-terminated).
+#[no_mangle]
+pub unsafe extern "C" fn scidb_records_saved_at(
+    records: *const scidb_records,
+    index: usize,
+    out: *mut *const c_char,
+) -> scidb_status {
+    record_text(records, index, out, |r| &r.saved_at)
 }
 
 /// Record `index`'s version number: larger is newer, across the database.

@@ -178,6 +178,78 @@ pub unsafe extern "C" fn scidb_value_new_string(
     })
 }
 
+/// Creates a string value from `len` UTF-16 code units (MATLAB's `char`
+/// elements). An unpaired surrogate is `SCIDB_INVALID_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_value_new_string_utf16(
+    utf16: *const u16,
+    len: usize,
+    out: *mut *mut scidb_value,
+) -> scidb_status {
+    guard(|| {
+        let units: &[u16] = if len == 0 {
+            &[]
+        } else if utf16.is_null() {
+            return Err(null_arg("utf16"));
+        } else {
+            std::slice::from_raw_parts(utf16, len)
+        };
+        let text = String::from_utf16(units)
+            .map_err(|_| Error::invalid("text holds an unpaired UTF-16 surrogate"))?;
+        into_handle(Value::String(text), out)
+    })
+}
+
+fn string_of<'a>(v: &'a scidb_value, what: &str) -> Result<&'a str> {
+    match expect_kind(&v.0, Kind::String, what)? {
+        Value::String(s) => Ok(s),
+        _ => unreachable!(),
+    }
+}
+
+/// The length of a string value in UTF-16 code units.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_value_string_utf16_len(
+    value: *const scidb_value,
+    out_len: *mut usize,
+) -> scidb_status {
+    guard(|| {
+        let s = string_of(arg_ref(value, "value")?, "scidb_value_string_utf16_len")?;
+        *arg_out(out_len, "out_len")? = s.encode_utf16().count();
+        Ok(())
+    })
+}
+
+/// Copies a string value as UTF-16 into `dst`, which must hold exactly
+/// `len` code units (`scidb_value_string_utf16_len`).
+#[no_mangle]
+pub unsafe extern "C" fn scidb_value_string_utf16_copy(
+    value: *const scidb_value,
+    dst: *mut u16,
+    len: usize,
+) -> scidb_status {
+    guard(|| {
+        let s = string_of(arg_ref(value, "value")?, "scidb_value_string_utf16_copy")?;
+        let needed = s.encode_utf16().count();
+        if needed != len {
+            return Err(Error::invalid(format!(
+                "the string has {needed} UTF-16 units, the destination {len}"
+            )));
+        }
+        if len == 0 {
+            return Ok(());
+        }
+        if dst.is_null() {
+            return Err(null_arg("dst"));
+        }
+        let dst = std::slice::from_raw_parts_mut(dst, len);
+        for (slot, unit) in dst.iter_mut().zip(s.encode_utf16()) {
+            *slot = unit;
+        }
+        Ok(())
+    })
+}
+
 /// Creates an empty list; fill it with `scidb_value_list_push`.
 #[no_mangle]
 pub unsafe extern "C" fn scidb_value_new_list(out: *mut *mut scidb_value) -> scidb_status {
@@ -346,7 +418,7 @@ pub unsafe extern "C" fn scidb_value_array_copy(
         let dst = std::slice::from_raw_parts_mut(dst as *mut u8, nbytes);
         match order {
             SCIDB_ORDER_ROW_MAJOR => dst.copy_from_slice(&a.data),
-            SCIDB_ORDER_COLUMN_MAJOR => dst.copy_from_slice(&a.to_column_major()),
+            SCIDB_ORDER_COLUMN_MAJOR => a.write_column_major(dst),
             other => return Err(Error::invalid(format!("unknown element order {other}"))),
         }
         Ok(())

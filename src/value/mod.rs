@@ -5,6 +5,7 @@
 //! [`Array::from_column_major`] and [`Array::to_column_major`].
 
 mod dtype;
+mod layout;
 mod table;
 
 pub use dtype::DType;
@@ -112,80 +113,21 @@ impl Array {
     ) -> Result<Self> {
         Self::check_len(dtype, &shape, data.len())?;
         let mut out = vec![0u8; data.len()];
-        transpose_order(&shape, dtype.size(), data, &mut out, true);
+        layout::convert_order(&shape, dtype.size(), data, &mut out, true);
         Self::new(dtype, shape, out, scalar)
     }
 
     /// The element bytes in column-major (Fortran) order.
     pub fn to_column_major(&self) -> Vec<u8> {
         let mut out = vec![0u8; self.data.len()];
-        transpose_order(&self.shape, self.dtype.size(), &self.data, &mut out, false);
+        self.write_column_major(&mut out);
         out
     }
-}
 
-/// Copies elements between row-major and column-major layouts of `shape`.
-/// `from_column_major` says which layout `src` has; `dst` gets the other.
-fn transpose_order(
-    shape: &[u64],
-    elem: usize,
-    src: &[u8],
-    dst: &mut [u8],
-    from_column_major: bool,
-) {
-    let nd = shape.len();
-    // With at most one dimension longer than 1, both orders are the same bytes.
-    if shape.iter().filter(|&&d| d > 1).count() <= 1 || src.is_empty() {
-        dst.copy_from_slice(src);
-        return;
-    }
-    let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
-    // Strides in elements for each layout.
-    let mut row_strides = vec![1usize; nd];
-    let mut col_strides = vec![1usize; nd];
-    for i in (0..nd.saturating_sub(1)).rev() {
-        row_strides[i] = row_strides[i + 1] * dims[i + 1];
-    }
-    for i in 1..nd {
-        col_strides[i] = col_strides[i - 1] * dims[i - 1];
-    }
-    let (src_strides, dst_strides) = if from_column_major {
-        (&col_strides, &row_strides)
-    } else {
-        (&row_strides, &col_strides)
-    };
-    // Walk the index space in the destination's order so writes are sequential;
-    // the innermost destination dimension is copied in a tight loop.
-    let inner = if from_column_major { nd - 1 } else { 0 };
-    let inner_len = dims[inner];
-    let src_inner_stride = src_strides[inner] * elem;
-    // The other axes, fastest-varying first in the destination's order.
-    let outer_axes: Vec<usize> = if from_column_major {
-        (0..nd - 1).rev().collect()
-    } else {
-        (1..nd).collect()
-    };
-    let mut index = vec![0usize; nd];
-    let total: usize = dims.iter().product();
-    let mut written = 0usize;
-    while written < total {
-        let src_base: usize = index.iter().zip(src_strides).map(|(i, s)| i * s).sum();
-        let dst_base: usize = index.iter().zip(dst_strides).map(|(i, s)| i * s).sum();
-        let mut s = src_base * elem;
-        let mut d = dst_base * elem;
-        for _ in 0..inner_len {
-            dst[d..d + elem].copy_from_slice(&src[s..s + elem]);
-            s += src_inner_stride;
-            d += elem;
-        }
-        written += inner_len;
-        for &axis in &outer_axes {
-            index[axis] += 1;
-            if index[axis] < dims[axis] {
-                break;
-            }
-            index[axis] = 0;
-        }
+    /// Writes the element bytes in column-major order into `dst`, which
+    /// must hold exactly the array's bytes (callers check the length).
+    pub fn write_column_major(&self, dst: &mut [u8]) {
+        layout::convert_order(&self.shape, self.dtype.size(), &self.data, dst, false);
     }
 }
 

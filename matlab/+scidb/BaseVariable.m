@@ -1,0 +1,78 @@
+classdef BaseVariable
+%BASEVARIABLE A named variable type: subclass it once per kind of data.
+%
+%   classdef RawEMG < scidb.BaseVariable, end
+%
+%   rid = RawEMG().save(randn(1000, 1), 'subject', 1, 'session', 'baseline');
+%   raw = RawEMG().load('subject', 1, 'session', 'baseline');
+%   raw.data, raw.metadata, raw.record_id
+%
+%   Metadata is given as 'name', value pairs (or name=value on MATLAB
+%   R2021a+). Names that are not schema keys are version keys: records
+%   saved with 'smoothing', 0.2 and 'smoothing', 0.3 at one location are
+%   two variants, and load raises scidb:ambiguous until one is chosen.
+
+    properties
+        data = []            % the value
+        metadata = struct()  % the metadata it was saved with
+        record_id = ''       % the record's id (32 hex digits)
+        content_hash = ''    % the value's content hash (64 hex digits)
+        version = []         % larger is newer, across the database
+        saved_at = ''        % when it was saved (UTC)
+    end
+
+    methods
+        function record_id = save(obj, data, varargin)
+        %SAVE Save DATA with metadata pairs; returns the record id.
+        %   Saving the same content with the same metadata again stores
+        %   nothing new and returns the same id.
+            if isa(data, 'scidb.BaseVariable')
+                data = data.data;
+            end
+            record_id = scidb_mex('save', class(obj), data, varargin);
+        end
+
+        function out = load(obj, varargin)
+        %LOAD Load by metadata: the newest record at the matching location.
+        %   When several locations match, an array of objects. Lists of
+        %   values mean "any of" (e.g. 'subject', [1 2]). load('version', ID)
+        %   loads exactly the record ID. Raises scidb:notFound when nothing
+        %   matches and scidb:ambiguous when a location holds several
+        %   variants that the metadata does not choose between.
+            out = scidb.BaseVariable.from_records(obj, scidb_mex('load', class(obj), varargin));
+        end
+
+        function out = load_all(obj, varargin)
+        %LOAD_ALL The newest record of every matching location and variant:
+        %   a table on MATLAB (a struct of equal-length columns on Octave)
+        %   with one column per metadata key and a data column.
+            out = scidb_mex('load_all_columns', class(obj), varargin);
+        end
+
+        function out = list_versions(obj, varargin)
+        %LIST_VERSIONS Every matching record, all versions, oldest first at
+        %   each location: a struct array with metadata, record_id,
+        %   content_hash, version and saved_at.
+            out = rmfield(scidb_mex('list_versions', class(obj), varargin), 'data');
+        end
+    end
+
+    methods (Static, Access = private)
+        function out = from_records(prototype, records)
+            n = numel(records);
+            if n == 0
+                out = prototype([]);
+                return;
+            end
+            fields = {'data', 'metadata', 'record_id', 'content_hash', 'version', 'saved_at'};
+            out = repmat(prototype, 1, n);
+            for i = 1:n
+                item = prototype;
+                for f = 1:numel(fields)
+                    item.(fields{f}) = records(i).(fields{f});
+                end
+                out(i) = item;
+            end
+        end
+    end
+end

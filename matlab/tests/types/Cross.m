@@ -1,0 +1,2 @@
+classdef Cross < scidb.BaseVariable
+end

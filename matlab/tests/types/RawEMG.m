@@ -1,0 +1,2 @@
+classdef RawEMG < scidb.BaseVariable
+end

@@ -1,0 +1,2 @@
+classdef Sample < scidb.BaseVariable
+end
