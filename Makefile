@@ -30,15 +30,21 @@ test-c: build
 	gcc -std=c11 $(C_FLAGS) tests/c/abi_test.c -o $(TEST_BIN)/abi_test_c $(C_LINK)
 	gcc -std=c11 $(C_FLAGS) tests/c/host_abi_test.c -o $(TEST_BIN)/host_abi_test_c $(C_LINK)
 	g++ -std=c++17 $(C_FLAGS) tests/c/abi_test.cpp -o $(TEST_BIN)/abi_test_cpp $(C_LINK)
+	gcc -std=c11 $(C_FLAGS) tests/c/stream_child.c -o $(TEST_BIN)/stream_child $(C_LINK)
+	gcc -std=c11 $(C_FLAGS) tests/c/chunks_test.c -o $(TEST_BIN)/chunks_test_c $(C_LINK)
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/abi_test_c
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/host_abi_test_c
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/abi_test_cpp
+	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/chunks_test_c
 
 python-deps: build
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check "./python[test]"
 
+## pytest: the package's tests and the stream protocol tests, which drive
+## Python and C children with tests/stream_harness.py (the C child is built
+## by the tests under AddressSanitizer; scidb-strm gets its own venv).
 test-python: python-deps
-	cd python && $(PYTHON) -m pytest -q tests
+	cd python && $(PYTHON) -m pytest -q tests ../tests/stream
 
 ## Octave and its MEX headers, installed when missing (needs root on Debian).
 octave-deps:
@@ -63,6 +69,7 @@ demo: python-deps
 bench: python-deps mex
 	$(PYTHON) bench/run.py
 	$(PYTHON) bench/mex.py
+	$(PYTHON) bench/stream.py
 
 ## Regenerates include/scidb.h from src/ffi.
 header:

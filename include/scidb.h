@@ -51,6 +51,9 @@ typedef struct ArrowArray ArrowArray;
 typedef struct scidb_value scidb_value;
 
 
+// Cells (array elements, or table rows times columns) of a stored chunk.
+#define CHUNK_CELLS 1000000
+
 // Version of this C ABI; bindings refuse a library with another one.
 #define SCIDB_ABI_VERSION 1
 
@@ -59,6 +62,22 @@ typedef struct scidb_value scidb_value;
 
 // Bytes of a content hash buffer: 64 hex digits and a terminating NUL.
 #define SCIDB_HASH_SIZE 65
+
+// `format` of `scidb_stream_open`: Arrow IPC messages (the plugin's
+// `format:'feather'`).
+#define SCIDB_STREAM_ARROW 0
+
+// `format` of `scidb_stream_open`: tab-separated text (the plugin's default).
+#define SCIDB_STREAM_TSV 1
+
+// Flag of `scidb_stream_open`: send NaN cells of float answer columns as
+// nulls (pandas' and MATLAB's notion of missing, as scidb-strm does).
+#define SCIDB_STREAM_NAN_IS_NULL 1
+
+// Flag of `scidb_stream_open`: deliver chunks with SciDB's own column
+// types, without the null promotion of docs/stream.md (integers holding
+// nulls otherwise arrive as double with NaN).
+#define SCIDB_STREAM_KEEP_NULL_TYPES 2
 
 // Value kinds, as `scidb_value_kind` reports them.
 #define SCIDB_KIND_NULL 0
@@ -112,14 +131,47 @@ typedef struct scidb_value scidb_value;
 
 #define SCIDB_ORDER_COLUMN_MAJOR 1
 
+// Whole-value loads of chunked values up to this many stored bytes are
+// allowed; larger ones must be read chunk by chunk.
+#define WHOLE_LOAD_BYTES (256 << 20)
+
+// A chunked value being read; see `scidb_chunk_reader_open`.
+typedef struct scidb_chunk_reader scidb_chunk_reader;
+
+// A value being saved from chunks; see `scidb_chunk_writer_open`.
+typedef struct scidb_chunk_writer scidb_chunk_writer;
+
 // An open database. Safe to use from several threads; calls are serialized.
 typedef struct scidb_db scidb_db;
 
 // The records a load returned.
 typedef struct scidb_records scidb_records;
 
+// One stream exchange on a pair of file descriptors.
+typedef struct scidb_stream scidb_stream;
+
 // Result of every fallible call; 0 is success.
 typedef int32_t scidb_status;
+
+// A map callback of `scidb_stream_map`. It receives chunk `chunk_schema` /
+// `chunk_array`, lent for the call: scidb releases them afterwards unless
+// the callback moved them out (copied the structs and set their `release`
+// to NULL, as the Arrow C Data Interface describes). To answer with data
+// it fills `reply_schema` / `reply_array` (moved to scidb); leaving
+// `reply_array->release` NULL sends an empty answer. Any status other
+// than `SCIDB_OK` stops the exchange with an error.
+typedef scidb_status (*scidb_stream_map_fn)(void *user_data,
+                                            ArrowSchema *chunk_schema,
+                                            ArrowArray *chunk_array,
+                                            ArrowSchema *reply_schema,
+                                            ArrowArray *reply_array);
+
+// A finalize callback of `scidb_stream_map`: called once after the last
+// chunk; fills `reply_schema` / `reply_array` for the final answer or
+// leaves `reply_array->release` NULL for an empty one.
+typedef scidb_status (*scidb_stream_finalize_fn)(void *user_data,
+                                                 ArrowSchema *reply_schema,
+                                                 ArrowArray *reply_array);
 
 // A borrowed view of one table column: valid while the value lives and is
 // not changed.
@@ -179,6 +231,8 @@ typedef struct scidb_array_view {
 
 #define SCIDB_CORRUPT 10
 
+#define SCIDB_PROTOCOL 11
+
 #define SCIDB_PANIC 99
 
 #ifdef __cplusplus
@@ -195,6 +249,81 @@ const char *scidb_last_error(void);
 // A static name for a status code, e.g. "SCIDB_NOT_FOUND".
 const char *scidb_status_name(scidb_status status);
 
+// Starts saving a value of variable type `variable` with metadata
+// `metadata_json` (as `scidb_save`) from a sequence of chunks, added with
+// `scidb_chunk_writer_add` or `scidb_chunk_writer_add_arrow` and committed
+// by `scidb_chunk_writer_finish`. Nothing is visible to other calls until
+// then; freeing an unfinished writer discards it. Stored chunks hold about
+// one million cells whatever size the added chunks have. The writer keeps
+// the database open until it is freed. Free with `scidb_chunk_writer_free`.
+scidb_status scidb_chunk_writer_open(const struct scidb_db *db,
+                                     const char *variable,
+                                     const char *metadata_json,
+                                     struct scidb_chunk_writer **out_writer);
+
+// Adds the next chunk: an array value (its rows along the first axis;
+// every chunk has the first one's dtype and trailing shape) or a table
+// value (the first one's column names and types). The value stays the
+// caller's.
+scidb_status scidb_chunk_writer_add(struct scidb_chunk_writer *writer, const scidb_value *chunk);
+
+// Adds the next chunk of a table as an Arrow struct array (one child per
+// column: numbers, bool, utf8 or binary). `schema` and `array` are moved
+// in and released by scidb, also on failure.
+scidb_status scidb_chunk_writer_add_arrow(struct scidb_chunk_writer *writer,
+                                          ArrowSchema *schema,
+                                          ArrowArray *array);
+
+// Commits the value and its record and writes the record id (and a NUL)
+// into `out_record_id`, which must hold `SCIDB_RECORD_ID_SIZE` bytes.
+// The writer is spent either way; free it with `scidb_chunk_writer_free`.
+scidb_status scidb_chunk_writer_finish(struct scidb_chunk_writer *writer, char *out_record_id);
+
+// Frees a writer (discarding its chunks unless it finished) and sets
+// `*writer` to NULL.
+void scidb_chunk_writer_free(struct scidb_chunk_writer **writer);
+
+// Opens the chunked record of `variable` that `query_json` selects (as
+// `scidb_load` selects: the newest at one location; NULL matches all) for
+// reading chunk by chunk. Fails with `SCIDB_AMBIGUOUS` when it selects
+// several and `SCIDB_TYPE_MISMATCH` when the record was saved whole. The
+// reader keeps the database open until it is freed. Free with
+// `scidb_chunk_reader_free`.
+scidb_status scidb_chunk_reader_open(const struct scidb_db *db,
+                                     const char *variable,
+                                     const char *query_json,
+                                     struct scidb_chunk_reader **out_reader);
+
+// Opens chunked record `record_id` for reading chunk by chunk.
+scidb_status scidb_chunk_reader_open_record(const struct scidb_db *db,
+                                            const char *record_id,
+                                            struct scidb_chunk_reader **out_reader);
+
+// What a chunked value holds: `*out_kind` is `SCIDB_KIND_ARRAY` or
+// `SCIDB_KIND_TABLE`, `*out_chunks` the number of chunks and `*out_rows`
+// the rows of all chunks together (the first dimension of an array).
+scidb_status scidb_chunk_reader_info(const struct scidb_chunk_reader *reader,
+                                     uint32_t *out_kind,
+                                     uint64_t *out_chunks,
+                                     uint64_t *out_rows);
+
+// Reads the next chunk as a new value (an array, or a table without
+// binary columns; use `scidb_chunk_reader_next_arrow` for those) into
+// `*out_chunk`, the caller's to free; NULL after the last chunk.
+scidb_status scidb_chunk_reader_next(struct scidb_chunk_reader *reader, scidb_value **out_chunk);
+
+// Reads the next chunk of a chunked table into `out_schema` /
+// `out_array` (a struct array, the caller's to release) and sets
+// `*out_has_chunk` to 1; after the last chunk sets it to 0 and leaves the
+// structs untouched. Array chunks are read with `scidb_chunk_reader_next`.
+scidb_status scidb_chunk_reader_next_arrow(struct scidb_chunk_reader *reader,
+                                           ArrowSchema *out_schema,
+                                           ArrowArray *out_array,
+                                           int32_t *out_has_chunk);
+
+// Frees a reader and sets `*reader` to NULL.
+void scidb_chunk_reader_free(struct scidb_chunk_reader **reader);
+
 // Opens (creating when missing) the database file at `path` with the
 // ordered schema keys `schema_keys[0..n_keys]` (e.g. "subject",
 // "session"). `lineage_path` may be NULL; when given it is recorded, and
@@ -208,6 +337,7 @@ scidb_status scidb_open(const char *path,
                         struct scidb_db **out_db);
 
 // Closes a database and sets `*db` to NULL. NULL and `*db == NULL` are no-ops.
+// Chunk readers and writers still open keep the file open until freed.
 void scidb_db_free(struct scidb_db **db);
 
 // Saves `value` as a record of the variable type `variable` (a name such
@@ -331,6 +461,54 @@ scidb_status scidb_records_take_value(struct scidb_records *records,
 // `[{"record_id", "variable", "version", "content_hash", "saved_at",
 // "metadata": {...}}, ...]`, in result order. One call instead of many.
 scidb_status scidb_records_info_json(struct scidb_records *records, const char **out);
+
+// Opens a stream exchange reading SciDB's messages from `in_fd` and
+// writing answers to `out_fd` (0 and 1 for a child of SciDB; stdout must
+// carry nothing else, so log to stderr). The descriptors stay the
+// caller's and must stay open while the stream lives; read nothing else
+// from `in_fd` meanwhile (the stream buffers it). `format` is
+// `SCIDB_STREAM_ARROW` or `SCIDB_STREAM_TSV`; `flags` is 0 or a sum of
+// `SCIDB_STREAM_*` flags. Free with `scidb_stream_free`.
+scidb_status scidb_stream_open(int32_t in_fd,
+                               int32_t out_fd,
+                               uint32_t format,
+                               uint32_t flags,
+                               struct scidb_stream **out_stream);
+
+// Frees a stream (the descriptors stay open) and sets `*stream` to NULL.
+void scidb_stream_free(struct scidb_stream **stream);
+
+// Reads the next chunk. With a chunk, sets `*out_has_chunk` to 1 and
+// moves it into `out_schema` / `out_array` (a struct array; the caller
+// releases both). When SciDB has ended the stream, sets `*out_has_chunk`
+// to 0 and leaves the structs untouched; one final answer is then due.
+// Truncated or malformed input fails with `SCIDB_PROTOCOL` and a message
+// naming what was expected; so does reading again before answering.
+scidb_status scidb_stream_read(struct scidb_stream *stream,
+                               ArrowSchema *out_schema,
+                               ArrowArray *out_array,
+                               int32_t *out_has_chunk);
+
+// Answers the last chunk read, or, after the end, sends the final answer.
+// `schema` and `array` (a struct array, one child per column) are moved
+// in and released by scidb, also on failure; both NULL send an empty
+// answer. Columns must be int64, double, string or binary (narrower
+// integers and float are widened).
+scidb_status scidb_stream_write(struct scidb_stream *stream,
+                                ArrowSchema *schema,
+                                ArrowArray *array);
+
+// Runs the whole exchange: `map_fn` answers every chunk, then
+// `finalize_fn` (may be NULL, for an empty final answer) produces the
+// final answer. `user_data` is passed to both. Returns when SciDB's end
+// marker has been answered, or with the first error (a callback's status
+// other than `SCIDB_OK` included). `*out_chunks` (may be NULL) receives
+// the number of chunks mapped.
+scidb_status scidb_stream_map(struct scidb_stream *stream,
+                              scidb_stream_map_fn map_fn,
+                              scidb_stream_finalize_fn finalize_fn,
+                              void *user_data,
+                              uint64_t *out_chunks);
 
 // Creates an empty table of `nrows` rows; add columns with
 // `scidb_value_table_add_numeric` and `scidb_value_table_add_text`. Free

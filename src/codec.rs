@@ -9,6 +9,7 @@
 //! blob       := "SDV1" item
 //!             | "SDV1" 'a' array-header elements      (body inline)
 //!             | "SDV1" 'x' array-header               (body stored elsewhere)
+//!             | "SDV1" 'c' chunked-header             (chunks stored elsewhere)
 //! item       := 'N'
 //!             | 'A' array-header u64:nbytes bytes
 //!             | 'S' str
@@ -19,12 +20,17 @@
 //! column     := str:name u8:0 u8:dtype u8:has_validity [u8*nrows] u64:nbytes bytes
 //!             | str:name u8:1 u8:0 u8:has_validity [u8*nrows] str*nrows
 //! str        := u64:len utf8
+//! chunked-header := u64:rows u64:rows_per_chunk u64:body_bytes u64:n
+//!                   u32:pieces*n layout      (see `chunked::Header`)
+//! layout     := u8:0 u8:dtype u32:ndim u64:dim*ndim    (array; trailing dims)
+//!             | u8:1 u64:ncols (str:name u8:type)*ncols (table; type is a
+//!               dtype code, 100 text or 101 binary)
 //! ```
 
 use crate::error::{Error, Result};
 use crate::value::{Array, Column, ColumnData, DType, Table, Value};
 
-const MAGIC: &[u8; 4] = b"SDV1";
+pub(crate) const MAGIC: &[u8; 4] = b"SDV1";
 
 /// The encoded form of a value: a header and, for arrays, a body.
 pub struct Encoded<'a> {

@@ -26,6 +26,9 @@ pub enum ErrorKind {
     ReservedKey,
     /// Stored bytes could not be decoded.
     Corrupt,
+    /// The stream protocol was broken: truncated or malformed input from
+    /// SciDB, or a read or write out of turn.
+    Protocol,
     /// A bug: a panic was caught at the C boundary.
     Panic,
 }
@@ -58,6 +61,12 @@ impl Error {
     pub fn corrupt(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Corrupt, message)
     }
+    pub fn protocol(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Protocol, message)
+    }
+    pub fn io(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Io, message)
+    }
 
     /// Prefixes the message with what was being done, keeping the kind.
     pub fn context(self, what: impl fmt::Display) -> Self {
@@ -87,6 +96,12 @@ impl From<duckdb::Error> for Error {
             ErrorKind::Io
         };
         Error::new(kind, format!("database error: {text}"))
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::io(e.to_string())
     }
 }
 

@@ -114,6 +114,136 @@ fn feed_column(h: &mut blake3::Hasher, c: &Column) {
     }
 }
 
+/// Domain-separation prefix of the hash of a chunked value.
+const CHUNKED_DOMAIN: &[u8] = b"scidb:chunked:v1\0";
+
+/// The content hash of a chunked value, fed chunk by chunk. It depends on
+/// the logical content only, not on where the chunks were cut (recipe in
+/// docs/content-hash.md): each column's cells (or an array's elements)
+/// stream into their own hasher, and the final hash combines their digests
+/// with the shape, which is known only at the end.
+pub struct ChunkedHasher {
+    data: blake3::Hasher,
+    columns: Vec<ColumnHasher>,
+}
+
+struct ColumnHasher {
+    cells: blake3::Hasher,
+    validity: blake3::Hasher,
+    has_nulls: bool,
+}
+
+impl ChunkedHasher {
+    pub fn new(layout: &crate::chunked::Layout) -> Self {
+        let n = match layout {
+            crate::chunked::Layout::Table { columns } => columns.len(),
+            crate::chunked::Layout::Array { .. } => 0,
+        };
+        ChunkedHasher {
+            data: blake3::Hasher::new(),
+            columns: (0..n)
+                .map(|_| ColumnHasher {
+                    cells: blake3::Hasher::new(),
+                    validity: blake3::Hasher::new(),
+                    has_nulls: false,
+                })
+                .collect(),
+        }
+    }
+
+    /// Array elements, row-major, in order.
+    pub fn update_array(&mut self, bytes: &[u8]) {
+        self.data.update(bytes);
+    }
+
+    /// A table chunk with the stored schema (32-bit offsets).
+    pub fn update_table(&mut self, batch: &arrow::array::RecordBatch) {
+        use arrow::array::Array;
+        for (h, column) in self.columns.iter_mut().zip(batch.columns()) {
+            let flags: Vec<u8> = (0..column.len())
+                .map(|i| column.is_valid(i) as u8)
+                .collect();
+            h.validity.update(&flags);
+            h.has_nulls |= column.null_count() > 0;
+            feed_cells(&mut h.cells, column);
+        }
+    }
+
+    pub fn finish(self, layout: &crate::chunked::Layout, rows: u64) -> String {
+        let mut h = blake3::Hasher::new();
+        h.update(CHUNKED_DOMAIN);
+        match layout {
+            crate::chunked::Layout::Array { dtype, inner } => {
+                h.update(b"A");
+                feed_str(&mut h, dtype.name());
+                feed_len(&mut h, inner.len() as u64 + 1);
+                feed_len(&mut h, rows);
+                inner.iter().for_each(|&d| feed_len(&mut h, d));
+                h.update(self.data.finalize().as_bytes());
+            }
+            crate::chunked::Layout::Table { columns } => {
+                h.update(b"T");
+                feed_len(&mut h, columns.len() as u64);
+                feed_len(&mut h, rows);
+                for ((name, ty), c) in columns.iter().zip(self.columns) {
+                    feed_str(&mut h, name);
+                    feed_str(&mut h, ty.name());
+                    if c.has_nulls {
+                        h.update(b"V");
+                        h.update(c.validity.finalize().as_bytes());
+                    } else {
+                        h.update(b"F");
+                    }
+                    h.update(c.cells.finalize().as_bytes());
+                }
+            }
+        }
+        h.finalize().to_hex().to_string()
+    }
+}
+
+/// A column's cells: fixed-width elements little-endian (bool one byte,
+/// null cells all zero), text and binary as `str` (null cells empty).
+fn feed_cells(h: &mut blake3::Hasher, column: &arrow::array::ArrayRef) {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::DataType;
+    let n = column.len();
+    let valid = |i: usize| column.is_valid(i);
+    match column.data_type() {
+        DataType::Utf8 => {
+            let a = column.as_string::<i32>();
+            (0..n).for_each(|i| feed_str(h, if valid(i) { a.value(i) } else { "" }));
+        }
+        DataType::Binary => {
+            let a = column.as_binary::<i32>();
+            for i in 0..n {
+                let cell: &[u8] = if valid(i) { a.value(i) } else { b"" };
+                feed_len(h, cell.len() as u64);
+                h.update(cell);
+            }
+        }
+        DataType::Boolean => {
+            let a = column.as_boolean();
+            let bytes: Vec<u8> = (0..n).map(|i| (valid(i) && a.value(i)) as u8).collect();
+            h.update(&bytes);
+        }
+        other => {
+            let size = other.primitive_width().unwrap_or(0);
+            let data = column.to_data();
+            let start = data.offset() * size;
+            let values = &data.buffers()[0].as_slice()[start..start + n * size];
+            if column.null_count() == 0 {
+                h.update(values);
+            } else {
+                let zeros = vec![0u8; size];
+                for (i, cell) in values.chunks_exact(size).enumerate() {
+                    h.update(if valid(i) { cell } else { &zeros });
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,10 +4,13 @@
 //! - [`value`]: the value model (arrays, strings, lists, maps, tables, null).
 //! - [`hash`]: the canonical content hash.
 //! - [`codec`]: the storage encoding of values.
+//! - [`chunked`]: values saved and read chunk by chunk.
 //! - [`metadata`]: metadata keys, values and queries.
 //! - [`store`]: the DuckDB-backed database.
+//! - [`stream`]: the child's side of SciDB's `stream()` protocol.
 //! - [`ffi`]: the C ABI (the only `extern "C"` code).
 
+pub mod chunked;
 pub mod codec;
 pub mod error;
 pub mod ffi;
@@ -16,6 +19,7 @@ pub mod hash;
 mod hash_vectors;
 pub mod metadata;
 pub mod store;
+pub mod stream;
 pub mod value;
 
 pub use error::{Error, ErrorKind, Result};

@@ -20,6 +20,7 @@ from .exceptions import (
     ReservedMetadataKeyError,
     SchemaMismatchError,
     SciDBError,
+    StreamProtocolError,
     TypeMismatchError,
 )
 from .variable import BaseVariable
@@ -41,6 +42,7 @@ __all__ = [
     "ReservedMetadataKeyError",
     "SchemaMismatchError",
     "SciDBError",
+    "StreamProtocolError",
     "TypeMismatchError",
     "configure_database",
     "content_hash",

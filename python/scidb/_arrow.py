@@ -2,8 +2,9 @@
 built and read with ctypes and numpy (no pyarrow needed).
 
 Columns may be bool, int8..int64, uint8..uint64, float32, float64 (numpy
-dtypes or pandas' nullable Int*/UInt*/Float*/boolean), or text (object or
-pandas string columns holding str and missing cells).
+dtypes or pandas' nullable Int*/UInt*/Float*/boolean), text (object or
+pandas string columns holding str and missing cells) or binary (object
+columns holding bytes and missing cells).
 """
 
 import ctypes
@@ -100,7 +101,10 @@ class ExportedTable:
     """A DataFrame described as an Arrow struct array. Keep this object alive
     while C reads ``schema`` and ``array``."""
 
-    def __init__(self, df):
+    def __init__(self, df, keep_index=True):
+        """``keep_index=False`` sends the columns only, whatever the index
+        (stream answers, as scidb-strm sends them); otherwise an index other
+        than 0..n-1 is refused so it is not silently lost."""
         import pandas as pd
 
         self._keep = []
@@ -113,7 +117,9 @@ class ExportedTable:
                 )
         if len(set(names)) != len(names):
             raise TypeMismatchError("DataFrame column names must be unique")
-        if not isinstance(df.index, pd.RangeIndex) or df.index.start != 0 or df.index.step != 1:
+        if keep_index and (
+            not isinstance(df.index, pd.RangeIndex) or df.index.start != 0 or df.index.step != 1
+        ):
             raise TypeMismatchError(
                 "scidb stores a DataFrame's columns, not its index; call "
                 "df.reset_index() first so the index is kept as a column"
@@ -198,25 +204,38 @@ class ExportedTable:
         return s, a
 
     def _text_column(self, name, series, n_rows):
+        """A column of str (text) or of bytes (binary), with missing cells."""
         cells = series.to_numpy(dtype=object)
         valid = np.ones(n_rows, dtype=np.bool_)
         encoded = []
+        kind = None
         for i, cell in enumerate(cells):
-            if isinstance(cell, str):
-                encoded.append(cell.encode("utf-8"))
+            if isinstance(cell, (str, bytes)):
+                this = str if isinstance(cell, str) else bytes
+                if kind is None:
+                    kind = this
+                elif kind is not this:
+                    raise TypeMismatchError(
+                        f"DataFrame column {name!r} mixes str and bytes (row {i}: {cell!r})"
+                    )
+                encoded.append(cell.encode("utf-8") if this is str else cell)
             elif cell is None or (isinstance(cell, float) and cell != cell) or _is_na(cell):
                 valid[i] = False
                 encoded.append(b"")
             else:
                 raise TypeMismatchError(
                     f"DataFrame column {name!r} mixes text with {type(cell).__name__} "
-                    f"values (row {i}: {cell!r}); a text column holds str and missing cells"
+                    f"values (row {i}: {cell!r}); a text column holds str (or bytes) "
+                    "and missing cells"
                 )
         lengths = np.fromiter((len(b) for b in encoded), dtype=np.int64, count=n_rows)
         offsets = np.zeros(n_rows + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         large = offsets[-1] > 2**31 - 1
-        fmt = b"U" if large else b"u"
+        if kind is bytes:
+            fmt = b"Z" if large else b"z"
+        else:
+            fmt = b"U" if large else b"u"
         offsets = offsets if large else offsets.astype(np.int32)
         data = np.frombuffer(b"".join(encoded) or b"\0", dtype=np.uint8)
         null_count = int((~valid).sum())
@@ -270,14 +289,16 @@ def _import_column(fmt, a, n):
     import pandas as pd
 
     valid = _bits(a, 0, n) if a.null_count and a.buffers[0] else None
-    if fmt in (b"u", b"U"):
-        off_t = np.int32 if fmt == b"u" else np.int64
+    if fmt in (b"u", b"U", b"z", b"Z"):
+        off_t = np.int32 if fmt in (b"u", b"z") else np.int64
         offsets = _buffer(a, 1, (a.offset + n + 1) * np.dtype(off_t).itemsize, off_t)[a.offset :]
         data = _buffer(a, 2, int(offsets[-1]) if n else 0, np.uint8).tobytes()
+        text = fmt in (b"u", b"U")
         cells = np.empty(n, dtype=object)
         for i in range(n):
             if valid is None or valid[i]:
-                cells[i] = data[offsets[i] : offsets[i + 1]].decode("utf-8")
+                cell = data[offsets[i] : offsets[i + 1]]
+                cells[i] = cell.decode("utf-8") if text else cell
             else:
                 cells[i] = None
         return cells

@@ -53,6 +53,11 @@ class CorruptDataError(SciDBError):
     """Stored bytes could not be decoded."""
 
 
+class StreamProtocolError(SciDBError):
+    """The stream protocol was broken: truncated or malformed input from
+    SciDB, or a read or write out of turn."""
+
+
 class InternalError(SciDBError):
     """A bug in scidb; please report it with the message."""
 
@@ -69,5 +74,6 @@ BY_STATUS = {
     8: SchemaMismatchError,
     9: ReservedMetadataKeyError,
     10: CorruptDataError,
+    11: StreamProtocolError,
     99: InternalError,
 }

@@ -57,6 +57,34 @@ class BaseVariable:
         return get_database().save(cls.variable_name(), data, metadata)
 
     @classmethod
+    def save_chunks(cls, chunks, **metadata):
+        """Saves one value from an iterable of chunks (numpy arrays joined
+        along their first axis, or DataFrames joined by rows) without ever
+        holding it whole; returns the record id. Nothing is saved when the
+        iterable raises. Read it back with :meth:`load_chunks`; ``load``
+        returns it whole only up to 256 MiB."""
+        from .chunks import save_chunks
+        from .database import metadata_json
+
+        return save_chunks(get_database(), cls.variable_name(), chunks, metadata_json(metadata))
+
+    @classmethod
+    def load_chunks(cls, version=None, **metadata):
+        """The chunks of a value saved with :meth:`save_chunks`, one at a
+        time: an iterable of numpy arrays or DataFrames of about one million
+        cells each, with ``n_chunks`` and ``rows`` attributes. The metadata
+        selects one record as ``load`` does; ``version`` is a record id."""
+        from .chunks import ChunkReader
+        from .database import query_json
+
+        db = get_database()
+        if version is not None:
+            if metadata:
+                raise InvalidArgumentError("load_chunks(version=...) takes no other metadata")
+            return ChunkReader(db, record_id=version)
+        return ChunkReader(db, cls.variable_name(), query_json(metadata))
+
+    @classmethod
     def _from_records(cls, records):
         infos = records.info()
         schema = get_database().dataset_schema_keys

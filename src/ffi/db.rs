@@ -5,7 +5,7 @@ use crate::metadata;
 use crate::store::Database;
 
 /// An open database. Safe to use from several threads; calls are serialized.
-pub struct scidb_db(pub(crate) Database);
+pub struct scidb_db(pub(crate) std::sync::Arc<Database>);
 
 /// Opens (creating when missing) the database file at `path` with the
 /// ordered schema keys `schema_keys[0..n_keys]` (e.g. "subject",
@@ -33,12 +33,13 @@ pub unsafe extern "C" fn scidb_open(
         }
         let out = arg_out(out_db, "out_db")?;
         let db = Database::open(path, &keys, lineage)?;
-        *out = Box::into_raw(Box::new(scidb_db(db)));
+        *out = Box::into_raw(Box::new(scidb_db(std::sync::Arc::new(db))));
         Ok(())
     })
 }
 
 /// Closes a database and sets `*db` to NULL. NULL and `*db == NULL` are no-ops.
+/// Chunk readers and writers still open keep the file open until freed.
 #[no_mangle]
 pub unsafe extern "C" fn scidb_db_free(db: *mut *mut scidb_db) {
     free_handle(db)

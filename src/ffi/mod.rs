@@ -14,16 +14,20 @@
 #![allow(clippy::missing_safety_doc)]
 
 mod arrow;
+mod chunks;
 mod db;
 mod metadata;
 mod records;
+mod stream;
 mod table;
 mod value;
 
 pub use arrow::{ArrowArray, ArrowSchema};
+pub use chunks::*;
 pub use db::*;
 pub use metadata::*;
 pub use records::*;
+pub use stream::*;
 pub use table::*;
 pub use value::*;
 
@@ -51,6 +55,7 @@ pub const SCIDB_LOCKED: scidb_status = 7;
 pub const SCIDB_SCHEMA_MISMATCH: scidb_status = 8;
 pub const SCIDB_RESERVED_KEY: scidb_status = 9;
 pub const SCIDB_CORRUPT: scidb_status = 10;
+pub const SCIDB_PROTOCOL: scidb_status = 11;
 pub const SCIDB_PANIC: scidb_status = 99;
 
 /// Bytes of a record id buffer: 32 hex digits and a terminating NUL.
@@ -70,6 +75,7 @@ fn status_of(kind: ErrorKind) -> scidb_status {
         ErrorKind::SchemaMismatch => SCIDB_SCHEMA_MISMATCH,
         ErrorKind::ReservedKey => SCIDB_RESERVED_KEY,
         ErrorKind::Corrupt => SCIDB_CORRUPT,
+        ErrorKind::Protocol => SCIDB_PROTOCOL,
         ErrorKind::Panic => SCIDB_PANIC,
     }
 }
@@ -206,6 +212,7 @@ pub extern "C" fn scidb_status_name(status: scidb_status) -> *const c_char {
         SCIDB_SCHEMA_MISMATCH => c"SCIDB_SCHEMA_MISMATCH",
         SCIDB_RESERVED_KEY => c"SCIDB_RESERVED_KEY",
         SCIDB_CORRUPT => c"SCIDB_CORRUPT",
+        SCIDB_PROTOCOL => c"SCIDB_PROTOCOL",
         SCIDB_PANIC => c"SCIDB_PANIC",
         _ => c"SCIDB_UNKNOWN_STATUS",
     };

@@ -4,12 +4,14 @@
 //! API of [`Database`], so another catalog (DuckLake on PostgreSQL) can be
 //! put behind the same calls later.
 
+mod chunked;
 mod find;
 mod payload;
 mod preview;
 mod schema;
 mod views;
 
+pub use chunked::{ChunkReader, ChunkWriter, WHOLE_LOAD_BYTES};
 pub use find::RecordInfo;
 pub use views::quote_ident;
 
@@ -179,11 +181,7 @@ impl Database {
         let record_id = record_id(variable, &meta_json, &hash);
         let encoded = codec::encode(value);
         let preview = preview::preview(value);
-        let variant: Metadata = meta
-            .iter()
-            .filter(|(k, _)| !self.schema_keys.contains(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let variant = self.variant_of(meta);
         let table = match value {
             Value::Table(t) => Some(t),
             _ => None,
@@ -248,6 +246,14 @@ impl Database {
         }
         inner.record_ids.insert(record_id.clone());
         Ok(record_id)
+    }
+
+    /// The metadata that is not schema keys: the record's variant.
+    fn variant_of(&self, meta: &Metadata) -> Metadata {
+        meta.iter()
+            .filter(|(k, _)| !self.schema_keys.contains(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 
     fn insert_record(&self, conn: &Connection, r: &NewRecord<'_>) -> Result<()> {
@@ -431,6 +437,12 @@ pub fn record_id(variable: &str, metadata_json: &str, content_hash: &str) -> Str
 /// it fails, so a failed save leaves the database as it was.
 fn in_transaction<T>(conn: &Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
     conn.execute_batch("BEGIN TRANSACTION")?;
+    in_transaction_end(conn, f)
+}
+
+/// Runs `f` as the end of the transaction open on `conn`: commits when it
+/// succeeds, rolls back when it fails.
+fn in_transaction_end<T>(conn: &Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
     let result = f().and_then(|v| {
         conn.execute_batch("COMMIT")?;
         Ok(v)

@@ -4,10 +4,12 @@
 //! saving language used; bindings convert at the boundary through
 //! [`Array::from_column_major`] and [`Array::to_column_major`].
 
+mod arrow;
 mod dtype;
 mod layout;
 mod table;
 
+pub use arrow::{batch_from_table, table_from_batch};
 pub use dtype::DType;
 pub use table::{Column, ColumnData, Table};
 

@@ -1,0 +1,215 @@
+//! Chunked values against real DuckDB files: saved from chunks of any
+//! size, read back in stored chunks, versioned like other records.
+
+use arrow::array::{ArrayRef, BinaryArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use scidb::chunked::{Chunk, ChunkRef, CHUNK_CELLS};
+use scidb::metadata::{parse_metadata, parse_query};
+use scidb::{Array, DType, Database, ErrorKind, Value};
+use std::sync::Arc;
+
+fn open(dir: &tempfile::TempDir) -> Arc<Database> {
+    let path = dir.path().join("c.duckdb");
+    Arc::new(Database::open(path.to_str().unwrap(), &["subject".to_string()], None).unwrap())
+}
+
+fn f64_rows(start: usize, n: usize, width: u64) -> Array {
+    let data = (start * width as usize..(start + n) * width as usize)
+        .flat_map(|i| (i as f64).to_le_bytes())
+        .collect();
+    let shape = if width == 1 {
+        vec![n as u64]
+    } else {
+        vec![n as u64, width]
+    };
+    Array::new(DType::Float64, shape, data, false).unwrap()
+}
+
+/// Saves `sizes`-row chunks of a float64 array whose element i is i.
+fn save_f64(db: &Arc<Database>, subject: i64, sizes: &[usize], width: u64) -> String {
+    let meta = parse_metadata(&format!(r#"{{"subject": {subject}}}"#)).unwrap();
+    let mut w = db.chunk_writer("Signal", &meta).unwrap();
+    let mut start = 0;
+    for &n in sizes {
+        w.add(ChunkRef::Array(&f64_rows(start, n, width))).unwrap();
+        start += n;
+    }
+    w.finish().unwrap()
+}
+
+fn read_all(db: &Arc<Database>, subject: i64) -> Vec<Chunk> {
+    let q = parse_query(&format!(r#"{{"subject": {subject}}}"#)).unwrap();
+    let mut r = db.chunk_reader("Signal", &q).unwrap();
+    let mut out = Vec::new();
+    while let Some(c) = r.next_chunk().unwrap() {
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn arrays_are_stored_in_chunks_of_a_million_cells_whatever_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir);
+    let n = 2_500_003usize;
+    let a = save_f64(&db, 1, &[700_000, 1_300_000, 3, 500_000], 1);
+    let b = save_f64(&db, 2, &[n], 1);
+    let chunks = read_all(&db, 1);
+    let rows: Vec<u64> = chunks
+        .iter()
+        .map(|c| match c {
+            Chunk::Array(a) => a.shape[0],
+            Chunk::Table(_) => panic!("a table chunk"),
+        })
+        .collect();
+    assert_eq!(rows, vec![CHUNK_CELLS, CHUNK_CELLS, 500_003]);
+    let mut next = 0.0;
+    for c in &chunks {
+        let Chunk::Array(a) = c else { unreachable!() };
+        for x in a.data.chunks_exact(8) {
+            assert_eq!(f64::from_le_bytes(x.try_into().unwrap()), next);
+            next += 1.0;
+        }
+    }
+    assert_eq!(next as usize, n);
+    // The same content cut differently has the same hash and is stored once.
+    let versions = db
+        .list_versions("Signal", &parse_query("{}").unwrap())
+        .unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[0].info.content_hash, versions[1].info.content_hash);
+    assert_ne!(a, b);
+}
+
+#[test]
+fn two_dimensional_chunks_keep_their_rows_and_load_whole_when_small() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir);
+    let id = save_f64(&db, 1, &[2, 5, 1], 3);
+    let chunks = read_all(&db, 1);
+    assert_eq!(chunks.len(), 1);
+    let Chunk::Array(a) = &chunks[0] else {
+        panic!()
+    };
+    assert_eq!(a.shape, vec![8, 3]);
+    let whole = db.load_record(Some("Signal"), &id).unwrap();
+    assert_eq!(whole.value, Some(Value::Array(f64_rows(0, 8, 3))));
+}
+
+#[test]
+fn a_chunk_that_does_not_match_the_first_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir);
+    let meta = parse_metadata(r#"{"subject": 1}"#).unwrap();
+    let mut w = db.chunk_writer("Signal", &meta).unwrap();
+    w.add(ChunkRef::Array(&f64_rows(0, 4, 2))).unwrap();
+    let err = w.add(ChunkRef::Array(&f64_rows(0, 4, 3))).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::TypeMismatch);
+    assert!(err.message.contains("chunk 2"), "{}", err.message);
+    let ints = Array::new(DType::Int64, vec![1, 2], vec![0; 16], false).unwrap();
+    assert!(w.add(ChunkRef::Array(&ints)).is_err());
+}
+
+#[test]
+fn an_unfinished_writer_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir);
+    let meta = parse_metadata(r#"{"subject": 1}"#).unwrap();
+    let mut w = db.chunk_writer("Signal", &meta).unwrap();
+    w.add(ChunkRef::Array(&f64_rows(0, 300_000, 1))).unwrap();
+    drop(w);
+    assert!(db.variables().is_empty());
+    let id = save_f64(&db, 1, &[10], 1);
+    assert_eq!(read_all(&db, 1).len(), 1);
+    drop(db);
+    // Only the finished value's piece remains in the file.
+    let conn = duckdb::Connection::open(dir.path().join("c.duckdb")).unwrap();
+    let pieces: i64 = conn
+        .query_row("SELECT count(*) FROM _scidb_chunks", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(pieces, 1);
+    assert_eq!(id.len(), 32);
+}
+
+fn table_chunk(start: i64, n: i64) -> RecordBatch {
+    let ints: Vec<Option<i64>> = (start..start + n)
+        .map(|i| (i % 3 != 0).then_some(i))
+        .collect();
+    let text: Vec<Option<String>> = (start..start + n)
+        .map(|i| (i % 5 != 0).then(|| format!("r{i}")))
+        .collect();
+    RecordBatch::try_from_iter([
+        ("i", Arc::new(Int64Array::from(ints)) as ArrayRef),
+        (
+            "x",
+            Arc::new(Float64Array::from_iter_values(
+                (start..start + n).map(|i| i as f64 / 2.0),
+            )) as ArrayRef,
+        ),
+        ("s", Arc::new(StringArray::from(text)) as ArrayRef),
+    ])
+    .unwrap()
+}
+
+#[test]
+fn tables_round_trip_with_nulls_and_load_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir);
+    let meta = parse_metadata(r#"{"subject": 3}"#).unwrap();
+    let mut w = db.chunk_writer("Rows", &meta).unwrap();
+    // 3 columns: stored chunks hold 333,333 rows.
+    w.add(ChunkRef::Table(&table_chunk(0, 200_000))).unwrap();
+    w.add(ChunkRef::Table(&table_chunk(200_000, 300_000)))
+        .unwrap();
+    let id = w.finish().unwrap();
+    let mut r = db.chunk_reader_for_record(&id).unwrap();
+    assert_eq!(r.header().n_chunks(), 2);
+    let mut seen = 0i64;
+    while let Some(Chunk::Table(b)) = r.next_chunk().unwrap() {
+        let expected = table_chunk(seen, b.num_rows() as i64);
+        assert_eq!(b.columns(), expected.columns());
+        seen += b.num_rows() as i64;
+    }
+    assert_eq!(seen, 500_000);
+    let whole = db.load_record(None, &id).unwrap();
+    let Some(Value::Table(t)) = whole.value else {
+        panic!("not a table")
+    };
+    assert_eq!(t.rows, 500_000);
+    assert!(!t.columns[2].validity.as_ref().unwrap()[5]);
+}
+
+#[test]
+fn binary_tables_are_read_in_chunks_but_not_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir);
+    let meta = parse_metadata(r#"{"subject": 4}"#).unwrap();
+    let bin = RecordBatch::try_from_iter([(
+        "b",
+        Arc::new(BinaryArray::from(vec![Some(&b"\x00\xff"[..]), None])) as ArrayRef,
+    )])
+    .unwrap();
+    let mut w = db.chunk_writer("Blobs", &meta).unwrap();
+    w.add(ChunkRef::Table(&bin)).unwrap();
+    let id = w.finish().unwrap();
+    let mut r = db.chunk_reader_for_record(&id).unwrap();
+    let Some(Chunk::Table(back)) = r.next_chunk().unwrap() else {
+        panic!()
+    };
+    assert_eq!(back.column(0), bin.column(0));
+    let err = db.load_record(None, &id).unwrap_err();
+    assert!(err.message.contains("read its chunks"), "{}", err.message);
+}
+
+#[test]
+fn reading_a_record_saved_whole_in_chunks_is_a_type_mismatch() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir);
+    let meta = parse_metadata(r#"{"subject": 1}"#).unwrap();
+    db.save("Signal", &meta, &Value::Array(f64_rows(0, 3, 1)))
+        .unwrap();
+    let err = db
+        .chunk_reader("Signal", &parse_query(r#"{"subject": 1}"#).unwrap())
+        .err()
+        .unwrap();
+    assert_eq!(err.kind, ErrorKind::TypeMismatch);
+}
