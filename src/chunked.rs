@@ -251,14 +251,15 @@ impl ChunkRef<'_> {
 }
 
 /// The stored form of a chunked value's record: its layout and where its
-/// chunks are. Chunk i holds `rows_per_chunk` rows (the last one fewer)
-/// and is stored as `pieces[i]` consecutive pieces of at most 1 MiB.
+/// chunks are. Chunk i holds `rows_per_chunk` rows (the last one fewer) in
+/// `chunk_bytes[i]` bytes, stored as 8-byte words of stream `stream`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Header {
     pub layout: Layout,
     pub total_rows: u64,
     pub body_bytes: u64,
-    pub pieces: Vec<u32>,
+    pub stream: u64,
+    pub chunk_bytes: Vec<u64>,
 }
 
 /// Whether a stored value blob is a chunked value's header.
@@ -268,18 +269,13 @@ pub fn is_chunked(blob: &[u8]) -> bool {
 
 impl Header {
     pub fn n_chunks(&self) -> usize {
-        self.pieces.len()
+        self.chunk_bytes.len()
     }
 
     /// Rows of chunk `i`.
     pub fn rows_of(&self, i: usize) -> u64 {
         let per = self.layout.rows_per_chunk();
         per.min(self.total_rows.saturating_sub(per * i as u64))
-    }
-
-    /// The first piece of chunk `i`.
-    pub fn first_piece(&self, i: usize) -> u64 {
-        self.pieces[..i].iter().map(|&p| p as u64).sum()
     }
 
     /// The record blob (format in `codec`).
@@ -289,9 +285,10 @@ impl Header {
         out.extend_from_slice(&self.total_rows.to_le_bytes());
         out.extend_from_slice(&self.layout.rows_per_chunk().to_le_bytes());
         out.extend_from_slice(&self.body_bytes.to_le_bytes());
-        out.extend_from_slice(&(self.pieces.len() as u64).to_le_bytes());
-        for p in &self.pieces {
-            out.extend_from_slice(&p.to_le_bytes());
+        out.extend_from_slice(&self.stream.to_le_bytes());
+        out.extend_from_slice(&(self.chunk_bytes.len() as u64).to_le_bytes());
+        for n in &self.chunk_bytes {
+            out.extend_from_slice(&n.to_le_bytes());
         }
         match &self.layout {
             Layout::Array { dtype, inner } => {
@@ -323,11 +320,12 @@ impl Header {
         let total_rows = r.u64()?;
         let rows_per_chunk = r.u64()?;
         let body_bytes = r.u64()?;
+        let stream = r.u64()?;
         let n = r.u64()?;
-        if n > r.0.len() as u64 / 4 {
+        if n > r.0.len() as u64 / 8 {
             return Err(Error::corrupt("chunked value header is truncated"));
         }
-        let pieces = (0..n).map(|_| r.u32()).collect::<Result<Vec<_>>>()?;
+        let chunk_bytes = (0..n).map(|_| r.u64()).collect::<Result<Vec<_>>>()?;
         let layout = match r.u8()? {
             0 => {
                 let dtype =
@@ -374,13 +372,17 @@ impl Header {
             layout,
             total_rows,
             body_bytes,
-            pieces,
+            stream,
+            chunk_bytes,
         };
         let expected = total_rows.div_ceil(header.layout.rows_per_chunk());
-        if expected != header.pieces.len() as u64 {
+        if expected != header.n_chunks() as u64
+            || header.chunk_bytes.iter().sum::<u64>() != body_bytes
+        {
             return Err(Error::corrupt(format!(
-                "chunked value of {total_rows} rows lists {} chunks, not {expected}",
-                header.pieces.len()
+                "chunked value of {total_rows} rows and {body_bytes} bytes lists {} chunks of {} bytes",
+                header.n_chunks(),
+                header.chunk_bytes.iter().sum::<u64>()
             )));
         }
         Ok(header)

@@ -20,8 +20,8 @@
 //! column     := str:name u8:0 u8:dtype u8:has_validity [u8*nrows] u64:nbytes bytes
 //!             | str:name u8:1 u8:0 u8:has_validity [u8*nrows] str*nrows
 //! str        := u64:len utf8
-//! chunked-header := u64:rows u64:rows_per_chunk u64:body_bytes u64:n
-//!                   u32:pieces*n layout      (see `chunked::Header`)
+//! chunked-header := u64:rows u64:rows_per_chunk u64:body_bytes u64:stream
+//!                   u64:n u64:chunk_bytes*n layout   (see `chunked::Header`)
 //! layout     := u8:0 u8:dtype u32:ndim u64:dim*ndim    (array; trailing dims)
 //!             | u8:1 u64:ncols (str:name u8:type)*ncols (table; type is a
 //!               dtype code, 100 text or 101 binary)

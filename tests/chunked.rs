@@ -121,12 +121,12 @@ fn an_unfinished_writer_leaves_nothing() {
     let id = save_f64(&db, 1, &[10], 1);
     assert_eq!(read_all(&db, 1).len(), 1);
     drop(db);
-    // Only the finished value's piece remains in the file.
+    // Only the finished value's ten words remain in the file.
     let conn = duckdb::Connection::open(dir.path().join("c.duckdb")).unwrap();
-    let pieces: i64 = conn
-        .query_row("SELECT count(*) FROM _scidb_chunks", [], |r| r.get(0))
+    let words: i64 = conn
+        .query_row("SELECT count(*) FROM _scidb_words", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(pieces, 1);
+    assert_eq!(words, 10);
     assert_eq!(id.len(), 32);
 }
 

@@ -3,22 +3,27 @@
 //!
 //! A chunked value is a record like any other: versioned, found by its
 //! metadata, shown in its variable's view (as a description). Its record
-//! row holds the chunked header; the stored chunks live in `_scidb_chunks`
-//! under the value's content hash, split into pieces of at most 1 MiB.
+//! row holds the chunked header; the stored chunks are rows of 8-byte words
+//! in `_scidb_words`, one row per word, under a stream id drawn when the
+//! writer opens. DuckDB keeps such a column in compressed blocks it can
+//! evict, so a value of any size streams through bounded memory (a large
+//! blob, as whole values use, stays in memory until its transaction ends).
 //!
-//! The writer has its own connection and one transaction: pieces are
-//! written as chunks arrive, under a temporary key because the content
-//! hash is known only at the end, when they are renamed (or dropped, when
-//! the same content is already stored) and the record is inserted. A
-//! writer dropped before `finish` rolls everything back.
+//! The writer has its own connection and one transaction: words are
+//! appended as chunks arrive, and `finish` inserts the record and commits
+//! (or, when the same content is stored already, rolls the words back and
+//! points the record at the stored stream). A writer dropped before
+//! `finish` rolls everything back. While writers or readers are open,
+//! DuckDB's memory limit is lowered to [`STREAMING_MEMORY_LIMIT`], so its
+//! buffer pool does not keep what streams through.
 
-use super::payload::CHUNK_BYTES;
 use super::preview::{Preview, KIND_OTHER};
 use super::{find, in_transaction_end, record_id, Database, NewRecord};
 use crate::chunked::{Chunk, ChunkRef, Header, Rechunker};
 use crate::error::{Error, ErrorKind, Result, ResultExt};
 use crate::metadata::{self, Metadata, Query};
 use crate::value::{table_from_batch, Array, Value};
+use arrow::array::{ArrayRef, AsArray, Int32Array, Int64Array, RecordBatch};
 use duckdb::{params, Connection};
 use std::sync::Arc;
 
@@ -26,19 +31,56 @@ use std::sync::Arc;
 /// allowed; larger ones must be read chunk by chunk.
 pub const WHOLE_LOAD_BYTES: u64 = 256 << 20;
 
+/// DuckDB's memory limit while chunk writers or readers are open.
+pub const STREAMING_MEMORY_LIMIT: &str = "128MB";
+
+/// Holds DuckDB's memory limit at [`STREAMING_MEMORY_LIMIT`] while it
+/// lives; the limit in force before is restored when the last one drops.
+struct StreamingMemory(Arc<Database>);
+
+impl StreamingMemory {
+    fn new(db: &Arc<Database>) -> Result<Self> {
+        let mut inner = db.lock();
+        if inner.streaming_users == 0 {
+            let before: String =
+                inner
+                    .conn
+                    .query_row("SELECT current_setting('memory_limit')", [], |r| r.get(0))?;
+            inner
+                .conn
+                .execute_batch(&format!("SET memory_limit = '{STREAMING_MEMORY_LIMIT}'"))?;
+            inner.memory_limit_before = Some(before);
+        }
+        inner.streaming_users += 1;
+        Ok(StreamingMemory(Arc::clone(db)))
+    }
+}
+
+impl Drop for StreamingMemory {
+    fn drop(&mut self) {
+        let mut inner = self.0.lock();
+        inner.streaming_users -= 1;
+        if inner.streaming_users == 0 {
+            if let Some(before) = inner.memory_limit_before.take() {
+                // DuckDB printed the limit itself ("19.1 GiB"); it reads it back.
+                let sql = format!("SET memory_limit = '{}'", before.replace('\'', ""));
+                let _ = inner.conn.execute_batch(&sql);
+            }
+        }
+    }
+}
+
 /// Saves one value from a sequence of chunks.
 pub struct ChunkWriter {
     db: Arc<Database>,
     conn: Connection,
     variable: String,
     meta: Metadata,
-    /// Pieces are written under this key until the content hash is known.
-    temp_key: String,
+    stream: u64,
     rechunker: Option<Rechunker>,
-    pieces: Vec<u32>,
-    next_piece: u64,
-    body_bytes: u64,
+    chunk_bytes: Vec<u64>,
     open: bool,
+    _memory: StreamingMemory,
 }
 
 impl Database {
@@ -49,24 +91,27 @@ impl Database {
         for k in meta.keys() {
             metadata::validate_key(k)?;
         }
-        let conn = self.lock().conn.try_clone()?;
+        let memory = StreamingMemory::new(self)?;
+        let (conn, stream) = {
+            let inner = self.lock();
+            let stream: i64 =
+                inner
+                    .conn
+                    .query_row("SELECT nextval('_scidb_stream_seq')", [], |r| r.get(0))?;
+            (inner.conn.try_clone()?, stream as u64)
+        };
         conn.execute_batch("BEGIN TRANSACTION")
             .context(format!("saving {variable} in chunks"))?;
-        let nonce = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
         Ok(ChunkWriter {
             db: Arc::clone(self),
             conn,
             variable: variable.to_string(),
             meta: meta.clone(),
-            temp_key: format!("pending:{}:{nonce}", std::process::id()),
+            stream,
             rechunker: None,
-            pieces: Vec::new(),
-            next_piece: 0,
-            body_bytes: 0,
+            chunk_bytes: Vec::new(),
             open: true,
+            _memory: memory,
         })
     }
 
@@ -118,11 +163,8 @@ impl ChunkWriter {
             Some(r) => r,
             slot @ None => slot.insert(Rechunker::new(chunk).map_err(|e| e.context(what()))?),
         };
-        let (conn, key) = (&self.conn, &self.temp_key);
-        let (pieces, next_piece, body_bytes) =
-            (&mut self.pieces, &mut self.next_piece, &mut self.body_bytes);
-        let mut store =
-            |bytes: &[u8]| store_chunk(conn, key, bytes, pieces, next_piece, body_bytes);
+        let (conn, stream, sizes) = (&self.conn, self.stream, &mut self.chunk_bytes);
+        let mut store = |bytes: &[u8]| store_chunk(conn, stream, bytes, sizes);
         rechunker
             .push(chunk, &mut store)
             .map_err(|e| e.context(what()))
@@ -138,33 +180,20 @@ impl ChunkWriter {
             .take()
             .ok_or_else(|| Error::invalid(format!("{what}: no chunk was added")))?;
         let layout = rechunker.layout().clone();
-        let (conn, key) = (&self.conn, &self.temp_key);
-        let (pieces, next_piece, body_bytes) =
-            (&mut self.pieces, &mut self.next_piece, &mut self.body_bytes);
-        let mut store =
-            |bytes: &[u8]| store_chunk(conn, key, bytes, pieces, next_piece, body_bytes);
+        let (conn, stream, sizes) = (&self.conn, self.stream, &mut self.chunk_bytes);
+        let mut store = |bytes: &[u8]| store_chunk(conn, stream, bytes, sizes);
         let (total_rows, hash) = rechunker.finish(&mut store).context(&what)?;
         let header = Header {
             layout,
             total_rows,
-            body_bytes: self.body_bytes,
-            pieces: std::mem::take(&mut self.pieces),
+            body_bytes: self.chunk_bytes.iter().sum(),
+            stream: self.stream,
+            chunk_bytes: std::mem::take(&mut self.chunk_bytes),
         };
-        let meta_json = metadata::to_json_object(&self.meta);
-        let id = record_id(&self.variable, &meta_json, &hash);
         self.open = false;
-        let db = Arc::clone(&self.db);
-        let result = db.commit_chunked(
-            &self.conn,
-            &self.variable,
-            &self.meta,
-            &id,
-            &hash,
-            &header,
-            &self.temp_key,
-        );
-        result.context(what)?;
-        Ok(id)
+        self.db
+            .commit_chunked(&self.conn, &self.variable, &self.meta, &hash, header)
+            .context(what)
     }
 }
 
@@ -176,67 +205,68 @@ impl Drop for ChunkWriter {
     }
 }
 
-/// Writes one stored chunk as pieces of at most `CHUNK_BYTES`.
-fn store_chunk(
-    conn: &Connection,
-    key: &str,
-    bytes: &[u8],
-    pieces: &mut Vec<u32>,
-    next_piece: &mut u64,
-    body_bytes: &mut u64,
-) -> Result<()> {
-    let mut insert = conn.prepare_cached("INSERT INTO _scidb_chunks VALUES (?, ?, ?)")?;
-    let mut n = 0u32;
-    for piece in bytes.chunks(CHUNK_BYTES) {
-        let index = i32::try_from(*next_piece)
-            .map_err(|_| Error::invalid("a chunked value may have at most 2^31 pieces of 1 MiB"))?;
-        insert.execute(params![key, index, piece])?;
-        *next_piece += 1;
-        n += 1;
-    }
-    pieces.push(n);
-    *body_bytes += bytes.len() as u64;
+/// Appends one stored chunk as 8-byte words (the last one zero-padded).
+fn store_chunk(conn: &Connection, stream: u64, bytes: &[u8], sizes: &mut Vec<u64>) -> Result<()> {
+    let chunk = i32::try_from(sizes.len())
+        .map_err(|_| Error::invalid("a chunked value may have at most 2^31 chunks"))?;
+    let words: Vec<i64> = bytes
+        .chunks(8)
+        .map(|w| {
+            let mut word = [0u8; 8];
+            word[..w.len()].copy_from_slice(w);
+            i64::from_le_bytes(word)
+        })
+        .collect();
+    let n = words.len();
+    let batch = RecordBatch::try_from_iter([
+        (
+            "stream",
+            Arc::new(Int64Array::from_value(stream as i64, n)) as ArrayRef,
+        ),
+        (
+            "chunk",
+            Arc::new(Int32Array::from_value(chunk, n)) as ArrayRef,
+        ),
+        ("w", Arc::new(Int64Array::from(words)) as ArrayRef),
+    ])
+    .map_err(|e| Error::invalid(format!("storing chunk {chunk}: {e}")))?;
+    conn.appender("_scidb_words")?.append_record_batch(batch)?;
+    sizes.push(bytes.len() as u64);
     Ok(())
 }
 
 impl Database {
-    /// Names the pieces by the content hash (or drops them when the hash
-    /// is stored already), inserts the record and commits, all on the
-    /// writer's connection and transaction.
-    #[allow(clippy::too_many_arguments)]
+    /// Inserts the record and commits, on the writer's connection and
+    /// transaction. When the content is stored already, the new words are
+    /// rolled back and the record points at the stored stream.
     fn commit_chunked(
         &self,
         conn: &Connection,
         variable: &str,
         meta: &Metadata,
-        id: &str,
         hash: &str,
-        header: &Header,
-        temp_key: &str,
-    ) -> Result<()> {
+        mut header: Header,
+    ) -> Result<String> {
+        let id = record_id(variable, &metadata::to_json_object(meta), hash);
         let mut inner = self.lock();
         let known = inner.stored_hashes.contains(hash);
-        let rows = in_transaction_end(conn, || {
-            if known {
-                conn.execute(
-                    "DELETE FROM _scidb_chunks WHERE content_hash = ?",
-                    [temp_key],
-                )?;
-            } else {
-                conn.execute(
-                    "UPDATE _scidb_chunks SET content_hash = ? WHERE content_hash = ?",
-                    [hash, temp_key],
-                )?;
+        if known {
+            conn.execute_batch("ROLLBACK; BEGIN TRANSACTION")?;
+            let blob: Vec<u8> = conn.query_row(
+                "SELECT value FROM _scidb_records WHERE content_hash = ? LIMIT 1",
+                [hash],
+                |r| r.get(0),
+            )?;
+            header.stream = Header::decode(&blob)?.stream;
+        }
+        let committed = in_transaction_end(conn, || {
+            if !known {
                 conn.execute(
                     "INSERT INTO _scidb_values VALUES (?, ?, ?)",
-                    params![
-                        hash,
-                        header.body_bytes,
-                        header.pieces.iter().map(|&p| p as i64).sum::<i64>()
-                    ],
+                    params![hash, header.body_bytes, header.n_chunks() as i64],
                 )?;
             }
-            if inner.record_ids.contains(id) {
+            if inner.record_ids.contains(&id) {
                 conn.execute(
                     "UPDATE _scidb_records SET version = nextval('_scidb_version_seq'), \
                      saved_at = ? WHERE record_id = ?",
@@ -259,7 +289,7 @@ impl Database {
                 conn,
                 &NewRecord {
                     variable,
-                    record_id: id,
+                    record_id: &id,
                     hash,
                     blob: header.encode(),
                     meta,
@@ -273,13 +303,13 @@ impl Database {
             Ok(Some((widened, sig)))
         })?;
         inner.stored_hashes.insert(hash.to_string());
-        if let Some((widened, sig)) = rows {
+        if let Some((widened, sig)) = committed {
             if widened {
                 inner.signatures.insert(variable.to_string(), sig);
             }
-            inner.record_ids.insert(id.to_string());
+            inner.record_ids.insert(id.clone());
         }
-        Ok(())
+        Ok(id)
     }
 }
 
@@ -287,10 +317,9 @@ impl Database {
 pub struct ChunkReader {
     db: Arc<Database>,
     record_id: String,
-    hash: String,
     header: Header,
     next: usize,
-    next_piece: u64,
+    _memory: StreamingMemory,
 }
 
 impl ChunkReader {
@@ -306,12 +335,11 @@ impl ChunkReader {
             )));
         }
         Ok(ChunkReader {
+            _memory: StreamingMemory::new(&db)?,
             db,
             header: Header::decode(&blob).context(format!("record {}", info.record_id))?,
             record_id: info.record_id,
-            hash: info.content_hash,
             next: 0,
-            next_piece: 0,
         })
     }
 
@@ -329,57 +357,49 @@ impl ChunkReader {
         if i >= self.header.n_chunks() {
             return Ok(None);
         }
-        let n = self.header.pieces[i] as u64;
         let bytes = {
             let inner = self.db.lock();
-            read_pieces(&inner.conn, &self.hash, self.next_piece, n)
+            read_chunk_bytes(&inner.conn, &self.header, i)
                 .context(format!("record {} chunk {i}", self.record_id))?
         };
         let chunk = self.header.decode_chunk(i, bytes)?;
         self.next += 1;
-        self.next_piece += n;
         Ok(Some(chunk))
     }
 }
 
-/// Pieces `first..first + n` of a stored value, joined.
-fn read_pieces(conn: &Connection, hash: &str, first: u64, n: u64) -> Result<Vec<u8>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT chunk, bytes FROM _scidb_chunks WHERE content_hash = ? AND chunk >= ? \
-         AND chunk < ? ORDER BY chunk",
-    )?;
-    let mut rows = stmt.query(params![hash, first as i64, (first + n) as i64])?;
+/// The bytes of stored chunk `i`. Rows come back in the order they were
+/// appended (DuckDB preserves insertion order for a filtered scan).
+fn read_chunk_bytes(conn: &Connection, header: &Header, i: usize) -> Result<Vec<u8>> {
+    let len = header.chunk_bytes[i];
     let mut out = Vec::new();
-    let mut expected = first as i64;
-    while let Some(row) = rows.next()? {
-        let index: i64 = row.get(0)?;
-        if index != expected {
-            return Err(Error::corrupt(format!("piece {expected} is missing")));
+    out.try_reserve_exact(len.div_ceil(8) as usize * 8)
+        .map_err(|_| Error::io(format!("cannot allocate {len} bytes for a chunk")))?;
+    let mut stmt =
+        conn.prepare_cached("SELECT w FROM _scidb_words WHERE stream = ? AND chunk = ?")?;
+    for batch in stmt.query_arrow(params![header.stream as i64, i as i32])? {
+        let words = batch
+            .column(0)
+            .as_primitive_opt::<arrow::datatypes::Int64Type>()
+            .ok_or_else(|| Error::corrupt("stored words are not BIGINT"))?;
+        for w in words.values() {
+            out.extend_from_slice(&w.to_le_bytes());
         }
-        match row.get_ref(1)? {
-            duckdb::types::ValueRef::Blob(b) => out.extend_from_slice(b),
-            _ => return Err(Error::corrupt("a stored piece is not a blob")),
-        }
-        expected += 1;
     }
-    if expected != (first + n) as i64 {
+    if (out.len() as u64) < len || out.len() as u64 >= len + 8 {
         return Err(Error::corrupt(format!(
-            "{} of {n} pieces are stored",
-            expected - first as i64
+            "chunk {i} has {} stored bytes, not {len}",
+            out.len()
         )));
     }
+    out.truncate(len as usize);
     Ok(out)
 }
 
 /// A chunked value as one value, when it is small enough (see
 /// [`WHOLE_LOAD_BYTES`]): the array with all rows, or the table with all
 /// rows (tables with binary columns cannot be loaded whole).
-pub(super) fn load_whole(
-    conn: &Connection,
-    record_id: &str,
-    hash: &str,
-    blob: &[u8],
-) -> Result<Value> {
+pub(super) fn load_whole(conn: &Connection, record_id: &str, blob: &[u8]) -> Result<Value> {
     let header = Header::decode(blob)?;
     if header.body_bytes > WHOLE_LOAD_BYTES {
         return Err(Error::invalid(format!(
@@ -390,11 +410,8 @@ pub(super) fn load_whole(
         )));
     }
     let mut chunks = Vec::with_capacity(header.n_chunks());
-    let mut piece = 0;
-    for (i, &n) in header.pieces.iter().enumerate() {
-        let bytes = read_pieces(conn, hash, piece, n as u64)?;
-        chunks.push(header.decode_chunk(i, bytes)?);
-        piece += n as u64;
+    for i in 0..header.n_chunks() {
+        chunks.push(header.decode_chunk(i, read_chunk_bytes(conn, &header, i)?)?);
     }
     match &header.layout {
         crate::chunked::Layout::Array { dtype, inner } => {

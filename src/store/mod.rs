@@ -11,7 +11,7 @@ mod preview;
 mod schema;
 mod views;
 
-pub use chunked::{ChunkReader, ChunkWriter, WHOLE_LOAD_BYTES};
+pub use chunked::{ChunkReader, ChunkWriter, STREAMING_MEMORY_LIMIT, WHOLE_LOAD_BYTES};
 pub use find::RecordInfo;
 pub use views::quote_ident;
 
@@ -91,6 +91,10 @@ struct Inner {
     /// these sets stand in for unique indexes, which cost more per insert.
     record_ids: HashSet<String>,
     stored_hashes: HashSet<String>,
+    /// Open chunk readers and writers, and DuckDB's memory limit from
+    /// before the first one lowered it (see `chunked`).
+    streaming_users: usize,
+    memory_limit_before: Option<String>,
 }
 
 /// A record about to be inserted.
@@ -138,6 +142,8 @@ impl Database {
                 signatures,
                 record_ids,
                 stored_hashes,
+                streaming_users: 0,
+                memory_limit_before: None,
             }),
         })
     }

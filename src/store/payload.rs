@@ -40,7 +40,7 @@ pub fn store_external(conn: &Connection, hash: &str, body: &[u8]) -> Result<()> 
 /// when it is stored there.
 pub fn decode(conn: &Connection, record_id: &str, hash: &str, blob: &[u8]) -> Result<Value> {
     if crate::chunked::is_chunked(blob) {
-        return super::chunked::load_whole(conn, record_id, hash, blob);
+        return super::chunked::load_whole(conn, record_id, blob);
     }
     codec::decode(blob, || load_external(conn, hash)).context(format!("record {record_id}"))
 }

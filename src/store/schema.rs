@@ -31,7 +31,7 @@ pub fn prepare(
         .optional()
         .context("reading the schema keys")?;
     let wanted = serde_json::to_string(schema_keys).map_err(|e| Error::invalid(e.to_string()))?;
-    match stored {
+    let result = match stored {
         Some(existing) if existing == wanted => {
             let layout: Option<String> = conn
                 .query_row(
@@ -55,7 +55,17 @@ pub fn prepare(
             ),
         )),
         None => create(conn, schema_keys, &wanted, lineage_path),
-    }
+    };
+    result?;
+    // Chunked values (added to layout 1; older files get the table on open).
+    conn.execute_batch(
+        "CREATE SEQUENCE IF NOT EXISTS _scidb_stream_seq START 1;
+         CREATE TABLE IF NOT EXISTS _scidb_words (
+            stream BIGINT NOT NULL,
+            chunk INTEGER NOT NULL,
+            w BIGINT NOT NULL);",
+    )
+    .context("creating _scidb_words")
 }
 
 fn create(
