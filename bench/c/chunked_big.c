@@ -9,7 +9,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #define CHUNK 1000000u /* elements a saved chunk (8 MB) */
@@ -20,10 +19,16 @@ static double now_s(void) {
   return t.tv_sec + t.tv_nsec / 1e9;
 }
 
+/* Peak resident memory of this process image: VmHWM (getrusage's
+ * ru_maxrss would include the parent's peak, which Linux keeps across exec). */
 static long peak_rss_mb(void) {
-  struct rusage u;
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss / 1024;
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kb = -1;
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
+  if (f) fclose(f);
+  return kb / 1024;
 }
 
 static int fail(const char *what) {

@@ -32,7 +32,7 @@ use std::sync::Arc;
 pub const WHOLE_LOAD_BYTES: u64 = 256 << 20;
 
 /// DuckDB's memory limit while chunk writers or readers are open.
-pub const STREAMING_MEMORY_LIMIT: &str = "128MB";
+pub const STREAMING_MEMORY_LIMIT: &str = "64MB";
 
 /// Holds DuckDB's memory limit at [`STREAMING_MEMORY_LIMIT`] while it
 /// lives; the limit in force before is restored when the last one drops.
@@ -205,32 +205,40 @@ impl Drop for ChunkWriter {
     }
 }
 
+/// Words appended at a time: bounds the memory of the batches handed to
+/// DuckDB's appender (its key columns repeat for every word).
+const APPEND_WORDS: usize = 1 << 16;
+
 /// Appends one stored chunk as 8-byte words (the last one zero-padded).
 fn store_chunk(conn: &Connection, stream: u64, bytes: &[u8], sizes: &mut Vec<u64>) -> Result<()> {
     let chunk = i32::try_from(sizes.len())
         .map_err(|_| Error::invalid("a chunked value may have at most 2^31 chunks"))?;
-    let words: Vec<i64> = bytes
-        .chunks(8)
-        .map(|w| {
-            let mut word = [0u8; 8];
-            word[..w.len()].copy_from_slice(w);
-            i64::from_le_bytes(word)
-        })
-        .collect();
-    let n = words.len();
-    let batch = RecordBatch::try_from_iter([
-        (
-            "stream",
-            Arc::new(Int64Array::from_value(stream as i64, n)) as ArrayRef,
-        ),
-        (
-            "chunk",
-            Arc::new(Int32Array::from_value(chunk, n)) as ArrayRef,
-        ),
-        ("w", Arc::new(Int64Array::from(words)) as ArrayRef),
-    ])
-    .map_err(|e| Error::invalid(format!("storing chunk {chunk}: {e}")))?;
-    conn.appender("_scidb_words")?.append_record_batch(batch)?;
+    let mut appender = conn.appender("_scidb_words")?;
+    for part in bytes.chunks(APPEND_WORDS * 8) {
+        let words: Vec<i64> = part
+            .chunks(8)
+            .map(|w| {
+                let mut word = [0u8; 8];
+                word[..w.len()].copy_from_slice(w);
+                i64::from_le_bytes(word)
+            })
+            .collect();
+        let n = words.len();
+        let batch = RecordBatch::try_from_iter([
+            (
+                "stream",
+                Arc::new(Int64Array::from_value(stream as i64, n)) as ArrayRef,
+            ),
+            (
+                "chunk",
+                Arc::new(Int32Array::from_value(chunk, n)) as ArrayRef,
+            ),
+            ("w", Arc::new(Int64Array::from(words)) as ArrayRef),
+        ])
+        .map_err(|e| Error::invalid(format!("storing chunk {chunk}: {e}")))?;
+        appender.append_record_batch(batch)?;
+    }
+    appender.flush()?;
     sizes.push(bytes.len() as u64);
     Ok(())
 }
