@@ -510,6 +510,20 @@ scidb_status scidb_stream_map(struct scidb_stream *stream,
                               void *user_data,
                               uint64_t *out_chunks);
 
+// Reads the next chunk as a new table value into `*out_table` (the
+// caller's to free), for callers that read columns with
+// `scidb_value_table_column` (a MATLAB gateway); NULL when SciDB has ended
+// the stream. Null cells are missing cells of the table (the promoted
+// double columns also hold NaN there). A chunk with a binary column fails
+// with `SCIDB_TYPE_MISMATCH` (it is consumed; answer it, perhaps empty);
+// `scidb_stream_read` delivers binary columns.
+scidb_status scidb_stream_read_value(struct scidb_stream *stream, scidb_value **out_table);
+
+// Answers the last chunk read (or, after the end, sends the final answer)
+// with a table value, which stays the caller's; NULL sends an empty
+// answer. Columns must be numbers (sent as int64 or double) or text.
+scidb_status scidb_stream_write_value(struct scidb_stream *stream, const scidb_value *table);
+
 // Creates an empty table of `nrows` rows; add columns with
 // `scidb_value_table_add_numeric` and `scidb_value_table_add_text`. Free
 // with `scidb_value_free`.

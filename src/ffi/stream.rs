@@ -1,11 +1,14 @@
 //! The stream protocol for C callers: a child of SciDB's `stream()` reads
 //! chunks and writes answers with these calls, or hands a callback to
 //! `scidb_stream_map`. Chunks and answers cross as Arrow C Data Interface
-//! struct arrays (one child per column).
+//! struct arrays (one child per column), or as table values for callers
+//! that already read and build tables column by column.
 
 use super::arrow::{export_batch, import_batch};
+use super::value::into_handle;
 use super::*;
 use crate::stream::{Format, Options, Stream};
+use crate::value::{batch_from_table, table_from_batch, Value};
 use std::ffi::c_void;
 
 /// One stream exchange on a pair of file descriptors.
@@ -224,4 +227,51 @@ unsafe fn callback_reply(
         return Ok(None);
     }
     import_batch(&mut schema, &mut array).map(Some)
+}
+
+/// Reads the next chunk as a new table value into `*out_table` (the
+/// caller's to free), for callers that read columns with
+/// `scidb_value_table_column` (a MATLAB gateway); NULL when SciDB has ended
+/// the stream. Null cells are missing cells of the table (the promoted
+/// double columns also hold NaN there). A chunk with a binary column fails
+/// with `SCIDB_TYPE_MISMATCH` (it is consumed; answer it, perhaps empty);
+/// `scidb_stream_read` delivers binary columns.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_stream_read_value(
+    stream: *mut scidb_stream,
+    out_table: *mut *mut scidb_value,
+) -> scidb_status {
+    guard(|| {
+        let stream = arg_out(stream, "stream")?;
+        let out = arg_out(out_table, "out_table")?;
+        *out = std::ptr::null_mut();
+        match stream.0.read()? {
+            Some(chunk) => into_handle(Value::Table(table_from_batch(&chunk)?), out),
+            None => Ok(()),
+        }
+    })
+}
+
+/// Answers the last chunk read (or, after the end, sends the final answer)
+/// with a table value, which stays the caller's; NULL sends an empty
+/// answer. Columns must be numbers (sent as int64 or double) or text.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_stream_write_value(
+    stream: *mut scidb_stream,
+    table: *const scidb_value,
+) -> scidb_status {
+    guard(|| {
+        let stream = arg_out(stream, "stream")?;
+        let reply = match table.as_ref().map(|v| &v.0) {
+            None => None,
+            Some(Value::Table(t)) => Some(batch_from_table(t)?),
+            Some(other) => {
+                return Err(Error::type_mismatch(format!(
+                    "a stream answer is a table, not a {}",
+                    other.kind_name()
+                )))
+            }
+        };
+        stream.0.write(reply.as_ref())
+    })
 }

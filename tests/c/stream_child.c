@@ -4,6 +4,7 @@
  *
  *   stream_child identity    answer each chunk with itself (scidb_stream_map)
  *   stream_child readwrite   the same with scidb_stream_read / _write
+ *   stream_child values      the same with table values (_read_value / _write_value)
  *   stream_child count       answer each chunk with {count: [rows]}
  *   stream_child totals      count per chunk, then {total: [all rows]} at the end
  *   stream_child tsv-count   count per chunk in the TSV format
@@ -117,6 +118,44 @@ static scidb_status read_write(scidb_stream *stream) {
   }
 }
 
+/* Echoes every chunk through table values, column by column as a MATLAB
+ * gateway reads them: the answer is rebuilt from the chunk's columns. */
+static scidb_status values(scidb_stream *stream) {
+  for (;;) {
+    scidb_value *chunk = NULL;
+    scidb_status st = scidb_stream_read_value(stream, &chunk);
+    if (st != SCIDB_OK) return st;
+    if (!chunk) return scidb_stream_write_value(stream, NULL);
+    size_t rows = 0, cols = 0;
+    scidb_value *answer = NULL;
+    st = scidb_value_table_shape(chunk, &rows, &cols);
+    if (st == SCIDB_OK) st = scidb_value_new_table(rows, &answer);
+    for (size_t c = 0; st == SCIDB_OK && c < cols; c++) {
+      scidb_column_view col;
+      st = scidb_value_table_column(chunk, c, &col);
+      if (st != SCIDB_OK) break;
+      char name[64];
+      snprintf(name, sizeof name, "%.*s", (int)col.name_len, col.name);
+      if (!col.is_text) {
+        st = scidb_value_table_add_numeric(answer, name, col.dtype, col.data, col.nbytes,
+                                           col.validity);
+        continue;
+      }
+      const char **cells = calloc(rows ? rows : 1, sizeof *cells);
+      size_t *lens = calloc(rows ? rows : 1, sizeof *lens);
+      for (size_t r = 0; st == SCIDB_OK && r < rows; r++)
+        st = scidb_value_table_text(chunk, c, r, &cells[r], &lens[r]);
+      if (st == SCIDB_OK) st = scidb_value_table_add_text(answer, name, cells, lens, col.validity);
+      free(cells);
+      free(lens);
+    }
+    if (st == SCIDB_OK) st = scidb_stream_write_value(stream, answer);
+    scidb_value_free(&answer);
+    scidb_value_free(&chunk);
+    if (st != SCIDB_OK) return st;
+  }
+}
+
 int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "identity";
   int tsv = strncmp(mode, "tsv-", 4) == 0;
@@ -130,6 +169,8 @@ int main(int argc, char **argv) {
     st = scidb_stream_map(stream, identity, NULL, NULL, &chunks);
   } else if (strcmp(mode, "readwrite") == 0) {
     st = read_write(stream);
+  } else if (strcmp(mode, "values") == 0) {
+    st = values(stream);
   } else if (strcmp(mode, "count") == 0 || strcmp(mode, "tsv-count") == 0) {
     st = scidb_stream_map(stream, count, NULL, &total, &chunks);
   } else if (strcmp(mode, "totals") == 0) {

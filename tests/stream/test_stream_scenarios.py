@@ -115,6 +115,14 @@ def test_identity_with_nulls(which, py_child, c_child):
     assert out.final is None
 
 
+def test_identity_through_table_values_c(c_child):
+    # The read/write path a MATLAB gateway takes: chunks as table values.
+    chunks = [mixed_batch(30).drop_columns(["b"]), mixed_batch(4, offset=9).drop_columns(["b"])]
+    out = h.run(c_child + ["values"], [h.arrow_message(c) for c in chunks])
+    for chunk, answer in zip(chunks, out.answers):
+        same(answer, expected_identity(chunk, nan_as_null=False))
+
+
 @pytest.mark.parametrize("which", ["python-map", "c-map"])
 def test_identity_10000_strings_one_null(which, py_child, c_child):
     argv, nan_as_null = children(py_child, c_child)[which]
