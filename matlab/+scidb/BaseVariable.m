@@ -59,14 +59,10 @@ classdef BaseVariable
 
     methods (Static, Access = private)
         function out = from_records(prototype, records)
-            n = numel(records);
-            if n == 0
-                out = prototype([]);
-                return;
-            end
+            % Grown by indexed assignment: Octave cannot repmat objects.
+            out = prototype([]);
             fields = {'data', 'metadata', 'record_id', 'content_hash', 'version', 'saved_at'};
-            out = repmat(prototype, 1, n);
-            for i = 1:n
+            for i = 1:numel(records)
                 item = prototype;
                 for f = 1:numel(fields)
                     item.(fields{f}) = records(i).(fields{f});
