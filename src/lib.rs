@@ -5,13 +5,15 @@
 //! - [`hash`]: the canonical content hash.
 //! - [`codec`]: the storage encoding of values.
 //! - [`metadata`]: metadata keys, values and queries.
-//! - [`store`]: the DuckDB-backed database.
+//! - [`lineage`]: function identities, calls and cache keys.
+//! - [`store`]: the DuckDB-backed database (records, versions, lineage).
 //! - [`ffi`]: the C ABI (the only `extern "C"` code).
 
 pub mod codec;
 pub mod error;
 pub mod ffi;
 pub mod hash;
+pub mod lineage;
 #[cfg(test)]
 mod hash_vectors;
 pub mod metadata;
