@@ -13,9 +13,9 @@ pub mod codec;
 pub mod error;
 pub mod ffi;
 pub mod hash;
-pub mod lineage;
 #[cfg(test)]
 mod hash_vectors;
+pub mod lineage;
 pub mod metadata;
 pub mod store;
 pub mod value;

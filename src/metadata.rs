@@ -315,9 +315,10 @@ fn scalar_json(key: &str, a: &Array, i: usize) -> Result<Json> {
         DType::Int64 => Json::from(i64::from_le_bytes(word)),
         DType::UInt8 | DType::UInt16 | DType::UInt32 | DType::UInt64 => {
             let v = u64::from_le_bytes(word);
-            Json::from(i64::try_from(v).map_err(|_| {
-                Error::invalid(format!("metadata '{key}': {v} is too large"))
-            })?)
+            Json::from(
+                i64::try_from(v)
+                    .map_err(|_| Error::invalid(format!("metadata '{key}': {v} is too large")))?,
+            )
         }
         DType::Float32 | DType::Float64 => {
             let f = if a.dtype == DType::Float32 {
@@ -428,14 +429,28 @@ mod tests {
         assert_eq!(keys, ["smoothing", "session", "subject"]);
         let list = Value::Map(vec![(
             "subject".into(),
-            Value::Array(Array::new(DType::Int32, vec![1, 2], vec![1, 0, 0, 0, 2, 0, 0, 0], false).unwrap()),
+            Value::Array(
+                Array::new(
+                    DType::Int32,
+                    vec![1, 2],
+                    vec![1, 0, 0, 0, 2, 0, 0, 0],
+                    false,
+                )
+                .unwrap(),
+            ),
         )]);
         let q = parse_query(&json_from_map_value(&list).unwrap()).unwrap();
         assert_eq!(q["subject"], vec![MetaValue::Int(1), MetaValue::Int(2)]);
         assert!(parse_metadata(&json_from_map_value(&list).unwrap()).is_err());
         let nan = Value::Map(vec![("x".into(), num(f64::NAN))]);
-        assert!(json_from_map_value(&nan).unwrap_err().message.contains("finite"));
+        assert!(json_from_map_value(&nan)
+            .unwrap_err()
+            .message
+            .contains("finite"));
         let nested = Value::Map(vec![("x".into(), Value::Null)]);
-        assert!(json_from_map_value(&nested).unwrap_err().message.contains("'x'"));
+        assert!(json_from_map_value(&nested)
+            .unwrap_err()
+            .message
+            .contains("'x'"));
     }
 }

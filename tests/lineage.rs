@@ -26,8 +26,13 @@ fn function(version: &str) -> FunctionId {
 /// bandpass(signal = record, low_hz = low) as a call.
 fn call(db: &Database, version: &str, signal: &str, low: i64) -> Call {
     let mut c = Call::new(function(version), 1);
-    c.add_input("signal", &db.record_hash(signal).unwrap(), Some(signal), None)
-        .unwrap();
+    c.add_input(
+        "signal",
+        &db.record_hash(signal).unwrap(),
+        Some(signal),
+        None,
+    )
+    .unwrap();
     c.add_constant("low_hz", MetaValue::Int(low)).unwrap();
     c
 }
@@ -74,18 +79,29 @@ fn a_saved_result_is_found_and_every_change_misses() {
     assert_eq!(hit(&db, &call(&db, "1", &raw2, 20)), None);
     // The same content saved elsewhere is the same input.
     let raw_copy = db
-        .save("Raw", &meta(r#"{"subject": 2, "session": "a"}"#), &scalar(1.0))
+        .save(
+            "Raw",
+            &meta(r#"{"subject": 2, "session": "a"}"#),
+            &scalar(1.0),
+        )
         .unwrap();
-    assert_eq!(hit(&db, &call(&db, "1", &raw_copy, 20)), Some(vec![out.clone()]));
+    assert_eq!(
+        hit(&db, &call(&db, "1", &raw_copy, 20)),
+        Some(vec![out.clone()])
+    );
 
     // A re-run with another constant keeps the first result loadable.
-    let out30 = save_one(&db, &call(&db, "1", &raw, 30), "Filtered", S1, Some(&scalar(30.0)));
+    let out30 = save_one(
+        &db,
+        &call(&db, "1", &raw, 30),
+        "Filtered",
+        S1,
+        Some(&scalar(30.0)),
+    );
     let q = |json: &str| db.load("Filtered", &parse_query(json).unwrap()).unwrap();
     assert_eq!(q(r#"{"low_hz": 20}"#)[0].info.record_id, out);
     assert_eq!(q(r#"{"low_hz": 30}"#)[0].info.record_id, out30);
-    let err = db
-        .load("Filtered", &parse_query(S1).unwrap())
-        .unwrap_err();
+    let err = db.load("Filtered", &parse_query(S1).unwrap()).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Ambiguous);
 }
 
@@ -115,7 +131,10 @@ fn saving_a_hit_again_writes_nothing() {
     let other = save_one(&db, &c, "Copy", S1, None);
     let rec = db.load_record(Some("Copy"), &other).unwrap();
     assert_eq!(rec.value, Some(scalar(10.0)));
-    assert_eq!(db.provenance(&other).unwrap().unwrap().function_name, "bandpass");
+    assert_eq!(
+        db.provenance(&other).unwrap().unwrap().function_name,
+        "bandpass"
+    );
 }
 
 #[test]
@@ -153,7 +172,13 @@ fn constants_are_metadata_and_must_agree_with_it() {
         }])
         .unwrap_err();
     assert!(err.message.contains("contradicts"), "{}", err.message);
-    let id = save_one(&db, &c, "Filtered", r#"{"subject": 1, "session": "a", "low_hz": 20}"#, Some(&scalar(1.0)));
+    let id = save_one(
+        &db,
+        &c,
+        "Filtered",
+        r#"{"subject": 1, "session": "a", "low_hz": 20}"#,
+        Some(&scalar(1.0)),
+    );
     let rec = db.load_record(None, &id).unwrap();
     assert_eq!(rec.metadata["low_hz"], MetaValue::Int(20));
 }
@@ -244,9 +269,17 @@ fn provenance_walks_upstream_and_survives_reopening() {
         let raw = db.save("Raw", &meta(S1), &scalar(1.0)).unwrap();
         let c = call(&db, "1", &raw, 20);
         let filtered = save_one(&db, &c, "Filtered", S1, Some(&scalar(10.0)));
-        let mut m = Call::new(FunctionId::new("python", "compute_max", Some(&"e".repeat(64)), None).unwrap(), 1);
-        m.add_input("signal", &db.record_hash(&filtered).unwrap(), Some(&filtered), None)
-            .unwrap();
+        let mut m = Call::new(
+            FunctionId::new("python", "compute_max", Some(&"e".repeat(64)), None).unwrap(),
+            1,
+        );
+        m.add_input(
+            "signal",
+            &db.record_hash(&filtered).unwrap(),
+            Some(&filtered),
+            None,
+        )
+        .unwrap();
         // An input that is not a saved record.
         m.add_input_value("window", scalar(3.0)).unwrap();
         let max = save_one(&db, &m, "Max", S1, Some(&scalar(10.0)));
@@ -267,7 +300,10 @@ fn provenance_walks_upstream_and_survives_reopening() {
     let names: Vec<&str> = steps.iter().map(|s| s.function_name.as_str()).collect();
     assert_eq!(names, ["compute_max", "bandpass"]);
     assert_eq!(steps[1].inputs[0].record_id.as_deref(), Some(raw.as_str()));
-    assert_eq!(steps[1].constants.get("low_hz"), Some(&serde_json::json!(20)));
+    assert_eq!(
+        steps[1].constants.get("low_hz"),
+        Some(&serde_json::json!(20))
+    );
     assert!(steps[1].function_version.as_deref() == Some("1"));
 
     // The cache survives reopening.
@@ -281,8 +317,12 @@ fn bulk_lookup_and_batch_save() {
     let db = open(&dir);
     let raws: Vec<String> = (0..5)
         .map(|i| {
-            db.save("Raw", &meta(&format!(r#"{{"subject": {i}}}"#)), &scalar(i as f64))
-                .unwrap()
+            db.save(
+                "Raw",
+                &meta(&format!(r#"{{"subject": {i}}}"#)),
+                &scalar(i as f64),
+            )
+            .unwrap()
         })
         .collect();
     let calls: Vec<Call> = raws.iter().map(|r| call(&db, "1", r, 20)).collect();

@@ -96,10 +96,9 @@ pub unsafe extern "C" fn scidb_call_add_input_record(
         let db = arg_ref(db, "db")?;
         let name = arg_str(name, "name")?;
         let record_id = arg_str(record_id, "record_id")?;
-        let hash = db
-            .0
-            .record_hash(record_id)
-            .map_err(|e| e.context(format!("input '{name}'")))?;
+        let hash =
+            db.0.record_hash(record_id)
+                .map_err(|e| e.context(format!("input '{name}'")))?;
         c.call.add_input(name, &hash, Some(record_id), None)
     })
 }
@@ -513,7 +512,9 @@ unsafe fn run(
         .iter()
         .map(|i| {
             let v = i.value.as_ref().or_else(|| next_loaded.next());
-            v.map_or(std::ptr::null(), |v| v as *const Value as *const scidb_value)
+            v.map_or(std::ptr::null(), |v| {
+                v as *const Value as *const scidb_value
+            })
         })
         .collect();
     let mut outputs = Outputs(vec![std::ptr::null_mut(); n]);

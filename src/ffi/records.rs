@@ -133,7 +133,8 @@ pub unsafe extern "C" fn scidb_records_metadata_value(
 ) -> scidb_status {
     guard(|| {
         let rec = record(records, index)?;
-        *arg_out(out_value, "out_value")? = &rec.metadata_value as *const Value as *const scidb_value;
+        *arg_out(out_value, "out_value")? =
+            &rec.metadata_value as *const Value as *const scidb_value;
         Ok(())
     })
 }

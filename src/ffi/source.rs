@@ -14,7 +14,8 @@ unsafe fn text_arg<'a>(ptr: *const c_char, len: usize, name: &str) -> Result<&'a
     } else {
         std::slice::from_raw_parts(ptr as *const u8, len)
     };
-    std::str::from_utf8(bytes).map_err(|e| Error::invalid(format!("{name} is not valid UTF-8: {e}")))
+    std::str::from_utf8(bytes)
+        .map_err(|e| Error::invalid(format!("{name} is not valid UTF-8: {e}")))
 }
 
 /// Writes the source hash of a function, 64 hex digits and a NUL, into
@@ -81,7 +82,8 @@ pub unsafe extern "C" fn scidb_matlab_signature(
     guard(|| {
         let text = text_arg(source, len, "source")?;
         let sig = source::matlab_signature(text)?;
-        let strings = |names: Vec<String>| Value::List(names.into_iter().map(Value::String).collect());
+        let strings =
+            |names: Vec<String>| Value::List(names.into_iter().map(Value::String).collect());
         let map = Value::Map(vec![
             ("name".to_string(), Value::String(sig.name)),
             ("inputs".to_string(), strings(sig.inputs)),

@@ -160,7 +160,9 @@ impl Call {
     /// Checks that `name` is not empty and not taken by an input or constant.
     pub fn check_new_name(&self, name: &str) -> Result<()> {
         if name.is_empty() {
-            return Err(Error::invalid("an input or constant name must not be empty"));
+            return Err(Error::invalid(
+                "an input or constant name must not be empty",
+            ));
         }
         let taken = self.inputs.iter().any(|i| i.name == name)
             || self.constants.iter().any(|(k, _)| k == name);
@@ -193,7 +195,9 @@ impl Call {
 
     /// Adds an input given as a value (hashed here).
     pub fn add_input_value(&mut self, name: &str, value: Value) -> Result<()> {
-        value.validate().map_err(|e| e.context(format!("input '{name}'")))?;
+        value
+            .validate()
+            .map_err(|e| e.context(format!("input '{name}'")))?;
         let hash = content_hash(&value);
         self.add_input(name, &hash, None, Some(value))
     }
@@ -289,7 +293,10 @@ pub fn constant_value(v: &MetaValue) -> Value {
 
 /// Checks a 64-hex-digit hash given by a caller.
 pub fn check_hash(h: &str, what: &str) -> Result<()> {
-    if h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if h.len() == 64
+        && h.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         Ok(())
     } else {
         Err(Error::invalid(format!(
@@ -313,7 +320,8 @@ mod tests {
 
     fn call() -> Call {
         let mut c = Call::new(f(None), 1);
-        c.add_input("signal", &"1".repeat(64), Some("r1"), None).unwrap();
+        c.add_input("signal", &"1".repeat(64), Some("r1"), None)
+            .unwrap();
         c.add_constant("low_hz", MetaValue::Int(20)).unwrap();
         c
     }
@@ -334,15 +342,21 @@ mod tests {
     fn key_depends_on_everything_but_order_and_record_ids() {
         let base = call().key();
         let mut reordered = Call::new(f(None), 1);
-        reordered.add_constant("low_hz", MetaValue::Int(20)).unwrap();
+        reordered
+            .add_constant("low_hz", MetaValue::Int(20))
+            .unwrap();
         reordered
             .add_input("signal", &"1".repeat(64), Some("other"), None)
             .unwrap();
         assert_eq!(reordered.key(), base);
 
         let mut other_input = Call::new(f(None), 1);
-        other_input.add_input("signal", &"2".repeat(64), None, None).unwrap();
-        other_input.add_constant("low_hz", MetaValue::Int(20)).unwrap();
+        other_input
+            .add_input("signal", &"2".repeat(64), None, None)
+            .unwrap();
+        other_input
+            .add_constant("low_hz", MetaValue::Int(20))
+            .unwrap();
         assert_ne!(other_input.key(), base);
 
         let mut renamed = Call::new(f(None), 1);

@@ -195,7 +195,10 @@ pub fn matlab_signature(source: &str) -> Result<MatlabSignature> {
     // Outputs end at the first '=' before any '('.
     let paren = decl.find('(').unwrap_or(decl.len());
     let (outputs, rest) = match decl[..paren].find('=') {
-        Some(eq) => (parse_outputs(&decl[..eq]).map_err(|w| bad(&w))?, &decl[eq + 1..]),
+        Some(eq) => (
+            parse_outputs(&decl[..eq]).map_err(|w| bad(&w))?,
+            &decl[eq + 1..],
+        ),
         None => (Vec::new(), decl),
     };
     let rest = rest.trim();
@@ -249,7 +252,9 @@ fn parse_outputs(text: &str) -> std::result::Result<Vec<String>, String> {
 fn parse_name(text: &str, allow_tilde: bool) -> std::result::Result<String, String> {
     let ok = (allow_tilde && text == "~")
         || (text.chars().next().is_some_and(|c| c.is_alphabetic())
-            && text.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.'));
+            && text
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '.'));
     if ok {
         Ok(text.to_string())
     } else {
@@ -264,7 +269,8 @@ mod tests {
     #[test]
     fn comments_and_whitespace_are_dropped() {
         let a = "function y = f(x)\n% help text\n  y = x  +  1;   % add one\nend\n";
-        let b = "function y = f(x)\n\n%{\nblock\n  %{\n  nested\n  %}\n%}\ny = x + 1; # octave\nend";
+        let b =
+            "function y = f(x)\n\n%{\nblock\n  %{\n  nested\n  %}\n%}\ny = x + 1; # octave\nend";
         assert_eq!(normalize_matlab(a), "function y = f(x)\ny = x + 1;\nend");
         assert_eq!(normalize_matlab(a), normalize_matlab(b));
     }
@@ -275,7 +281,10 @@ mod tests {
         assert_eq!(a, "disp('50%  off')");
         assert_ne!(a, normalize_matlab("disp('50% off')"));
         assert_eq!(normalize_matlab("s = 'it''s % not';"), "s = 'it''s % not';");
-        assert_eq!(normalize_matlab("s = \"a\"\"b % c\";"), "s = \"a\"\"b % c\";");
+        assert_eq!(
+            normalize_matlab("s = \"a\"\"b % c\";"),
+            "s = \"a\"\"b % c\";"
+        );
         assert_eq!(normalize_matlab("s = \"a\\\"%b\";"), "s = \"a\\\"%b\";");
     }
 
@@ -310,13 +319,23 @@ mod tests {
         assert_eq!(s.name, "name");
         assert_eq!(s.inputs, ["x", "y", "varargin"]);
         assert_eq!(s.outputs, ["a", "b"]);
-        let s = matlab_signature("% help\nfunction out=filt( sig ,~) % c\n  out = sig;\nend").unwrap();
-        assert_eq!((s.name.as_str(), s.inputs.clone()), ("filt", vec!["sig".to_string(), "~".to_string()]));
+        let s =
+            matlab_signature("% help\nfunction out=filt( sig ,~) % c\n  out = sig;\nend").unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.inputs.clone()),
+            ("filt", vec!["sig".to_string(), "~".to_string()])
+        );
         assert_eq!(s.outputs, ["out"]);
         let s = matlab_signature("function [a b]= g ...\n (x)").unwrap();
-        assert_eq!((s.outputs.len(), s.inputs.clone()), (2, vec!["x".to_string()]));
+        assert_eq!(
+            (s.outputs.len(), s.inputs.clone()),
+            (2, vec!["x".to_string()])
+        );
         let s = matlab_signature("function run").unwrap();
-        assert_eq!((s.name.as_str(), s.inputs.len(), s.outputs.len()), ("run", 0, 0));
+        assert_eq!(
+            (s.name.as_str(), s.inputs.len(), s.outputs.len()),
+            ("run", 0, 0)
+        );
         assert!(matlab_signature("x = 1;").is_err());
         assert!(matlab_signature("function y = f(x").is_err());
         assert!(matlab_signature("function y = f(1x)").is_err());

@@ -161,7 +161,12 @@ impl Database {
                 call_metas.push(with_constants(&out.metadata, c.call)?);
                 call_sources.push(match out.value {
                     Some(_) => None,
-                    None => Some(cached_output(&inner, key, out.index, &c.call.function.name)?),
+                    None => Some(cached_output(
+                        &inner,
+                        key,
+                        out.index,
+                        &c.call.function.name,
+                    )?),
                 });
             }
             sources.push(call_sources);
@@ -221,9 +226,9 @@ impl Database {
                 let recorded = known
                     .and_then(|e| e.outputs.get(out.index as usize))
                     .is_some_and(|ids| ids.contains(id))
-                    || rows
-                        .iter()
-                        .any(|r| r.key == key.as_str() && r.index == out.index && &r.record_id == id);
+                    || rows.iter().any(|r| {
+                        r.key == key.as_str() && r.index == out.index && &r.record_id == id
+                    });
                 if !recorded {
                     rows.push(LineageRow {
                         id: next_id,
@@ -351,10 +356,9 @@ impl Database {
         let Some((lineage_id, mut p, constants)) = row else {
             return Ok(None);
         };
-        p.metadata = serde_json::from_str(&metadata::to_json_object(
-            &info.metadata(&self.schema_keys),
-        ))
-        .map_err(|e| Error::corrupt(format!("metadata of {record_id}: {e}")))?;
+        p.metadata =
+            serde_json::from_str(&metadata::to_json_object(&info.metadata(&self.schema_keys)))
+                .map_err(|e| Error::corrupt(format!("metadata of {record_id}: {e}")))?;
         p.constants = Constants(
             serde_json::from_str(&constants)
                 .map_err(|e| Error::corrupt(format!("constants of {record_id}: {e}")))?,
@@ -471,8 +475,7 @@ fn insert_call(conn: &Connection, key: &str, call: &Call) -> Result<()> {
         .iter()
         .map(|(k, v)| (k.as_str(), v.to_json()))
         .collect();
-    let constants =
-        serde_json::to_string(&constants).map_err(|e| Error::invalid(e.to_string()))?;
+    let constants = serde_json::to_string(&constants).map_err(|e| Error::invalid(e.to_string()))?;
     conn.prepare_cached("INSERT INTO _scidb_calls VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")?
         .execute(params![
             key,
@@ -493,10 +496,17 @@ fn insert_lineage(conn: &Connection, r: &LineageRow<'_>) -> Result<()> {
     conn.prepare_cached("INSERT INTO _scidb_lineage VALUES (?, ?, ?, ?, ?)")?
         .execute(params![r.id, r.record_id, r.key, r.index, now()])
         .context("recording lineage")?;
-    let mut insert = conn.prepare_cached("INSERT INTO _scidb_lineage_inputs VALUES (?, ?, ?, ?, ?)")?;
+    let mut insert =
+        conn.prepare_cached("INSERT INTO _scidb_lineage_inputs VALUES (?, ?, ?, ?, ?)")?;
     for (pos, i) in r.inputs.iter().enumerate() {
         insert
-            .execute(params![r.id, pos as i32, i.name, i.record_id, i.content_hash])
+            .execute(params![
+                r.id,
+                pos as i32,
+                i.name,
+                i.record_id,
+                i.content_hash
+            ])
             .context(format!("recording input '{}'", i.name))?;
     }
     Ok(())
