@@ -73,9 +73,9 @@ function database_still_usable()
 end
 
 function survives_clear()
-    path = fresh_database();
+    setenv('SCIDB_TEST_DB', fresh_database());
     RawEMG().save(5, 'subject', 1, 'session', 'a');
-    clear all;   %#ok<CLALL>
+    clear all;   %#ok<CLALL>  (also clears this function's variables)
     clear mex;
     % The MEX is locked while a database is open, so it is still configured.
     raw = RawEMG().load('subject', 1, 'session', 'a');
@@ -83,7 +83,7 @@ function survives_clear()
     scidb.close_database();
     clear mex;   % unlocked now: unloads
     assert_error(@() RawEMG().load('subject', 1), 'scidb:notConfigured');
-    scidb.configure_database(path, {'subject', 'session'});
+    scidb.configure_database(getenv('SCIDB_TEST_DB'), {'subject', 'session'});
     raw = RawEMG().load('subject', 1, 'session', 'a');
     assert_same(raw.data, 5, 'after reopening');
 end
