@@ -182,7 +182,7 @@ class ThunkResult:
         finally:
             call.close()
         if self._handle is not None:
-            self._hash = self._hash or value_hash(self._handle)
+            # Saved: inputs now name the record, the converted copy can go.
             self._handle.close()
             self._handle = None
         self.record_id = rid.value.decode("ascii")

@@ -274,7 +274,7 @@ pub fn parse_constants(json: &str) -> Result<Vec<(String, MetaValue)>> {
 /// numbers as float64 scalars, booleans as bool scalars, text as strings.
 /// Metadata numbers are canonical, so MATLAB's 20 (a double) and Python's
 /// 20 (an int) are the same constant.
-pub fn constant_value(v: &MetaValue) -> Value {
+fn constant_value(v: &MetaValue) -> Value {
     let scalar = |dtype, bytes: &[u8]| {
         Value::Array(Array {
             dtype,
@@ -292,7 +292,7 @@ pub fn constant_value(v: &MetaValue) -> Value {
 }
 
 /// Checks a 64-hex-digit hash given by a caller.
-pub fn check_hash(h: &str, what: &str) -> Result<()> {
+fn check_hash(h: &str, what: &str) -> Result<()> {
     if h.len() == 64
         && h.bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))

@@ -112,6 +112,80 @@ pub(crate) fn load_calls(conn: &Connection) -> Result<(HashMap<String, CallEntry
     Ok((calls, next_id))
 }
 
+/// What a batch adds to the lineage tables: calls seen for the first time,
+/// and a row for each output not yet recorded as coming from its call.
+struct LineagePlan<'a> {
+    calls: Vec<(&'a str, &'a Call)>,
+    rows: Vec<LineageRow<'a>>,
+    next_id: i64,
+}
+
+fn plan_lineage<'a>(
+    inner: &Inner,
+    batch: &'a [CallOutputs<'a>],
+    keys: &'a [String],
+    record_ids: &[Vec<String>],
+) -> LineagePlan<'a> {
+    let mut plan = LineagePlan {
+        calls: Vec::new(),
+        rows: Vec::new(),
+        next_id: inner.next_lineage_id,
+    };
+    for ((c, key), ids) in batch.iter().zip(keys).zip(record_ids) {
+        let key = key.as_str();
+        let known = inner.calls.get(key);
+        if known.is_none() && !plan.calls.iter().any(|(k, _)| *k == key) {
+            plan.calls.push((key, c.call));
+        }
+        for (out, id) in c.outputs.iter().zip(ids) {
+            let recorded = known
+                .and_then(|e| e.outputs.get(out.index as usize))
+                .is_some_and(|ids| ids.contains(id))
+                || plan
+                    .rows
+                    .iter()
+                    .any(|r| r.key == key && r.index == out.index && &r.record_id == id);
+            if !recorded {
+                plan.rows.push(LineageRow {
+                    id: plan.next_id,
+                    record_id: id.clone(),
+                    key,
+                    index: out.index,
+                    inputs: c.call.inputs(),
+                });
+                plan.next_id += 1;
+            }
+        }
+    }
+    plan
+}
+
+impl LineagePlan<'_> {
+    /// Lets the in-memory cache see what was committed.
+    fn remember(self, inner: &mut Inner) {
+        for (key, call) in self.calls {
+            let n = call.output_count().unwrap_or(1);
+            inner.calls.insert(
+                key.to_string(),
+                CallEntry {
+                    n_outputs: n,
+                    outputs: vec![Vec::new(); n as usize],
+                },
+            );
+        }
+        for r in self.rows {
+            if let Some(slot) = inner
+                .calls
+                .get_mut(r.key)
+                .and_then(|e| e.outputs.get_mut(r.index as usize))
+            {
+                slot.push(r.record_id);
+            }
+        }
+        inner.next_lineage_id = self.next_id;
+    }
+}
+
 /// A lineage row to write: output `index` of call `key` was saved as `record_id`.
 struct LineageRow<'a> {
     id: i64,
@@ -212,63 +286,19 @@ impl Database {
             }
             record_ids.push(ids);
         }
-        // Lineage: new calls, and a row for each output not yet recorded
-        // as coming from its call.
-        let mut new_calls: Vec<(&str, &Call)> = Vec::new();
-        let mut rows: Vec<LineageRow<'_>> = Vec::new();
-        let mut next_id = inner.next_lineage_id;
-        for ((c, key), ids) in batch.iter().zip(&keys).zip(&record_ids) {
-            let known = inner.calls.get(key.as_str());
-            if known.is_none() && !new_calls.iter().any(|(k, _)| *k == key.as_str()) {
-                new_calls.push((key.as_str(), c.call));
-            }
-            for (out, id) in c.outputs.iter().zip(ids) {
-                let recorded = known
-                    .and_then(|e| e.outputs.get(out.index as usize))
-                    .is_some_and(|ids| ids.contains(id))
-                    || rows.iter().any(|r| {
-                        r.key == key.as_str() && r.index == out.index && &r.record_id == id
-                    });
-                if !recorded {
-                    rows.push(LineageRow {
-                        id: next_id,
-                        record_id: id.clone(),
-                        key: key.as_str(),
-                        index: out.index,
-                        inputs: c.call.inputs(),
-                    });
-                    next_id += 1;
-                }
-            }
-        }
-        plan.lineage_writes = new_calls.len() + rows.len();
+        let lineage = plan_lineage(&inner, batch, &keys, &record_ids);
+        plan.lineage_writes = lineage.calls.len() + lineage.rows.len();
         self.commit(&mut inner, plan, |conn| {
-            for (key, call) in &new_calls {
+            for (key, call) in &lineage.calls {
                 insert_call(conn, key, call)?;
             }
-            rows.iter().try_for_each(|r| insert_lineage(conn, r))
+            lineage
+                .rows
+                .iter()
+                .try_for_each(|r| insert_lineage(conn, r))
         })
         .context("saving with lineage")?;
-        for (key, call) in &new_calls {
-            let n = call.output_count().unwrap_or(1);
-            inner.calls.insert(
-                key.to_string(),
-                CallEntry {
-                    n_outputs: n,
-                    outputs: vec![Vec::new(); n as usize],
-                },
-            );
-        }
-        for r in &rows {
-            if let Some(slot) = inner
-                .calls
-                .get_mut(r.key)
-                .and_then(|e| e.outputs.get_mut(r.index as usize))
-            {
-                slot.push(r.record_id.clone());
-            }
-        }
-        inner.next_lineage_id = next_id;
+        lineage.remember(&mut inner);
         Ok(record_ids)
     }
 
@@ -304,15 +334,10 @@ impl Database {
             if !seen.insert(id.clone()) {
                 continue;
             }
-            match self.provenance_of(&inner, &id) {
-                Ok(Some(step)) => {
-                    queue.extend(step.inputs.iter().filter_map(|i| i.record_id.clone()));
-                    steps.push(step);
-                }
-                Ok(None) => {}
-                // The record asked about must exist; an input's record is
-                // always saved before lineage can name it.
-                Err(e) => return Err(e),
+            // Records without lineage (raw data) end the walk.
+            if let Some(step) = self.provenance_of(&inner, &id)? {
+                queue.extend(step.inputs.iter().filter_map(|i| i.record_id.clone()));
+                steps.push(step);
             }
         }
         Ok(steps)

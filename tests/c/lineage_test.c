@@ -198,6 +198,46 @@ static void test_callback(scidb_db *db) {
   scidb_call_free(&call);
 }
 
+/* Two outputs saved in one transaction, then found and saved again from the cache. */
+static void test_two_outputs(scidb_db *db) {
+  const double lo[1] = {1}, hi[2] = {2, 3};
+  scidb_value *values[2] = {f64s(lo, 1), f64s(hi, 2)};
+  const scidb_value *borrowed[2] = {values[0], values[1]};
+  const char *variables[2] = {"Low", "High"};
+  const char *metadata[2] = {"{\"subject\": 3}", "{\"subject\": 3}"};
+  char ids[2 * SCIDB_RECORD_ID_SIZE], again[2 * SCIDB_RECORD_ID_SIZE];
+  for (int round = 0; round < 2; round++) {
+    scidb_call *call = NULL;
+    CHECK(scidb_call_new("c", "split", NULL, "1", 0, &call) == SCIDB_OK);
+    CHECK(scidb_call_add_constants(call, "{\"at\": 1}") == SCIDB_OK);
+    int32_t hit = -1;
+    CHECK(scidb_call_lookup(db, call, &hit) == SCIDB_OK && hit == round);
+    if (round == 0) {
+      /* The function decided: two outputs. */
+      CHECK(scidb_call_save_outputs(db, call, 2, variables, metadata, borrowed, ids) ==
+            SCIDB_INVALID_ARGUMENT); /* the count is not set yet */
+      CHECK(scidb_call_set_output_count(call, 2) == SCIDB_OK);
+      CHECK(scidb_call_save_outputs(db, call, 2, variables, metadata, borrowed, ids) == SCIDB_OK);
+    } else {
+      size_t n = 0;
+      const char *rid = NULL;
+      CHECK(scidb_call_output_count(call, &n) == SCIDB_OK && n == 2);
+      CHECK(scidb_call_output_record_id(call, 1, &rid) == SCIDB_OK);
+      CHECK(strcmp(rid, ids + SCIDB_RECORD_ID_SIZE) == 0);
+      CHECK(scidb_call_set_output_count(call, 2) == SCIDB_OK);
+      /* NULL values: save what the cache holds (already saved: no write). */
+      CHECK(scidb_call_save_outputs(db, call, 2, variables, metadata, NULL, again) == SCIDB_OK);
+      CHECK(memcmp(ids, again, sizeof ids) == 0);
+    }
+    scidb_call_free(&call);
+  }
+  scidb_value_free(&values[0]);
+  scidb_value_free(&values[1]);
+  scidb_records *recs = NULL;
+  CHECK(scidb_load(db, "High", "{\"at\": 1}", &recs) == SCIDB_OK);
+  scidb_records_free(&recs);
+}
+
 static void test_sources(void) {
   const char *a = "function y = f(x)\n  y = x';  % transpose\nend\n";
   const char *b = "function y = f(x)\n%{\nhelp\n%}\ny = x'; # octave comment\nend";
@@ -299,6 +339,7 @@ int main(void) {
   if (db) {
     test_no_callback(db);
     test_callback(db);
+    test_two_outputs(db);
     test_bad_arguments(db);
     scidb_db_free(&db);
   }
