@@ -14,6 +14,7 @@ been mutated (data), so a cached result is never one of other code.
 import ast
 import inspect
 import os
+import re
 import sysconfig
 import textwrap
 import types
@@ -37,6 +38,7 @@ _LIBRARY_DIRS = tuple(
     )
 )
 _TREE_CACHE = {}
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 def _is_library(fn):
@@ -155,10 +157,8 @@ class _Walk:
             return f"value {content_hash(obj)}"
         except Exception:
             kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
-            text = repr(obj)
-            # A default repr shows only an address, which differs in every
-            # process and says nothing of the object: the type stands alone.
-            return f"object {kind}" if " at 0x" in text else f"object {kind} {text}"
+            # Addresses differ in every process and say nothing of the object.
+            return f"object {kind} {_ADDRESS.sub('', repr(obj))}"
 
     def unchanged(self):
         if self.volatile:

@@ -208,11 +208,9 @@ impl Database {
     /// Looks calls up in the cache. For each call: its saved outputs (the
     /// newest record of each) when every output has been saved, else None.
     pub fn lookup(&self, calls: &[&Call]) -> Vec<Option<Vec<CachedOutput>>> {
+        let keys: Vec<String> = calls.iter().map(|c| c.key()).collect();
         let inner = self.lock();
-        calls
-            .iter()
-            .map(|c| cached_outputs(&inner, &c.key()))
-            .collect()
+        keys.iter().map(|k| cached_outputs(&inner, k)).collect()
     }
 
     /// Saves the outputs of calls, with their lineage, in one transaction:
