@@ -68,10 +68,6 @@ class Thunk:
     def __repr__(self):
         return f"Thunk({self.name})"
 
-    def __get__(self, obj, objtype=None):
-        # A thunk defined in a class body behaves like a method.
-        return self if obj is None else functools.partial(self, obj)
-
     def __call__(self, *args, **kwargs):
         db = get_database()
         try:
