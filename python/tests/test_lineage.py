@@ -201,6 +201,35 @@ def test_redefined_helper_misses(raw):
     np.testing.assert_array_equal(second.data, np.arange(8.0) * 4)
 
 
+CONFIG = {"gain": 2}
+
+
+def test_closures_and_mutable_globals_are_part_of_the_identity(raw):
+    def make(k):
+        def scale(signal):
+            return signal * k
+
+        return scale
+
+    FilteredEMG.save(thunk(make(2))(raw), **BASE)
+    assert thunk(make(2))(raw).cached
+    assert not thunk(make(3))(raw).cached
+
+    @thunk
+    def configured(signal):
+        return signal * CONFIG["gain"]
+
+    FilteredEMG.save(configured(raw), **BASE)
+    assert configured(raw).cached
+    CONFIG["gain"] = 5  # mutated in place
+    try:
+        result = configured(raw)
+        assert not result.cached
+        np.testing.assert_array_equal(result.data, np.arange(8.0) * 5)
+    finally:
+        CONFIG["gain"] = 2
+
+
 def test_explicit_version(raw):
     def v(signal):
         RUNS.add("v")

@@ -22,7 +22,7 @@ use crate::hash::content_hash;
 use crate::metadata::{self, MetaValue};
 use crate::value::{Array, DType, Value};
 
-pub use ordered::parse_ordered_object;
+use ordered::parse_ordered_object;
 
 /// Domain-separation prefixes of the hashes defined here.
 const FUNCTION_DOMAIN: &[u8] = b"scidb:function:v1\0";
@@ -139,6 +139,8 @@ pub struct Call {
 }
 
 impl Call {
+    /// A call of `function` asking for `n_outputs` outputs (0: the
+    /// function decides), with no inputs or constants yet.
     pub fn new(function: FunctionId, n_outputs: u32) -> Self {
         Call {
             function,
@@ -149,10 +151,12 @@ impl Call {
         }
     }
 
+    /// The inputs, in the order they were added.
     pub fn inputs(&self) -> &[Input] {
         &self.inputs
     }
 
+    /// The constants, in the order they were added.
     pub fn constants(&self) -> &[(String, MetaValue)] {
         &self.constants
     }

@@ -571,6 +571,7 @@ impl Serialize for Constants {
 }
 
 impl Constants {
+    /// The value of constant `name`.
     pub fn get(&self, name: &str) -> Option<&Json> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
