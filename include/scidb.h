@@ -531,8 +531,9 @@ scidb_status scidb_matlab_signature(const char *source, size_t len, scidb_value 
 // Writes the content hash of an array, 64 hex digits and a NUL, into
 // `out_hash` (`SCIDB_HASH_SIZE` bytes): the same hash
 // `scidb_value_new_array` then `scidb_value_hash` give, with the same
-// arguments, but row-major data is hashed where it lies, without a copy
-// (column-major data is reordered first). The caller keeps `shape` and `data`.
+// arguments, but row-major data (and any vector) is hashed where it lies,
+// without a copy; column-major matrices are reordered first. The caller
+// keeps `shape` and `data`.
 scidb_status scidb_array_hash(uint32_t dtype,
                               const uint64_t *shape,
                               size_t ndim,

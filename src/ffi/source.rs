@@ -96,8 +96,9 @@ pub unsafe extern "C" fn scidb_matlab_signature(
 /// Writes the content hash of an array, 64 hex digits and a NUL, into
 /// `out_hash` (`SCIDB_HASH_SIZE` bytes): the same hash
 /// `scidb_value_new_array` then `scidb_value_hash` give, with the same
-/// arguments, but row-major data is hashed where it lies, without a copy
-/// (column-major data is reordered first). The caller keeps `shape` and `data`.
+/// arguments, but row-major data (and any vector) is hashed where it lies,
+/// without a copy; column-major matrices are reordered first. The caller
+/// keeps `shape` and `data`.
 #[no_mangle]
 pub unsafe extern "C" fn scidb_array_hash(
     dtype: u32,
@@ -128,7 +129,11 @@ pub unsafe extern "C" fn scidb_array_hash(
             std::slice::from_raw_parts(data as *const u8, nbytes)
         };
         let scalar = flags & SCIDB_ARRAY_SCALAR != 0;
-        let hash = if flags & SCIDB_ARRAY_COLUMN_MAJOR != 0 {
+        // Vectors (at most one dimension longer than 1) have the same bytes
+        // in both orders: only true matrices are reordered.
+        let reorder =
+            flags & SCIDB_ARRAY_COLUMN_MAJOR != 0 && shape.iter().filter(|&&d| d > 1).count() > 1;
+        let hash = if reorder {
             let a = Array::from_column_major(dtype, shape.to_vec(), bytes, scalar)?;
             crate::hash::content_hash(&Value::Array(a))
         } else {

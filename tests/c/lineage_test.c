@@ -277,6 +277,14 @@ static void test_sources(void) {
   CHECK(strcmp(h1, h2) == 0);
   CHECK(scidb_array_hash(SCIDB_DTYPE_FLOAT64, shape, 2, xs, 8, 0, h2) == SCIDB_INVALID_ARGUMENT);
   scidb_value_free(&v);
+  /* A column vector is hashed in place; same hash as its value. */
+  const uint64_t column[2] = {4, 1};
+  CHECK(scidb_value_new_array(SCIDB_DTYPE_FLOAT64, column, 2, xs, sizeof xs, SCIDB_ARRAY_COLUMN_MAJOR, &v) == SCIDB_OK);
+  CHECK(scidb_value_hash(v, h1) == SCIDB_OK);
+  CHECK(scidb_array_hash(SCIDB_DTYPE_FLOAT64, column, 2, xs, sizeof xs, SCIDB_ARRAY_COLUMN_MAJOR, h2) == SCIDB_OK);
+  CHECK(strcmp(h1, h2) == 0);
+  CHECK(scidb_array_hash(SCIDB_DTYPE_FLOAT64, column, 2, xs, 8, SCIDB_ARRAY_COLUMN_MAJOR, h2) == SCIDB_INVALID_ARGUMENT);
+  scidb_value_free(&v);
 }
 
 static void test_bad_arguments(scidb_db *db) {
