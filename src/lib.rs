@@ -5,7 +5,8 @@
 //! - [`hash`]: the canonical content hash.
 //! - [`codec`]: the storage encoding of values.
 //! - [`metadata`]: metadata keys, values and queries.
-//! - [`store`]: the DuckDB-backed database.
+//! - [`lineage`]: function identities, calls and cache keys.
+//! - [`store`]: the DuckDB-backed database (records, versions, lineage).
 //! - [`ffi`]: the C ABI (the only `extern "C"` code).
 
 pub mod codec;
@@ -14,6 +15,7 @@ pub mod ffi;
 pub mod hash;
 #[cfg(test)]
 mod hash_vectors;
+pub mod lineage;
 pub mod metadata;
 pub mod store;
 pub mod value;

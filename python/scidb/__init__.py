@@ -23,6 +23,7 @@ from .exceptions import (
     TypeMismatchError,
 )
 from .variable import BaseVariable
+from .thunk import Thunk, ThunkResult, thunk
 from ._convert import content_hash
 
 __version__ = "0.1.0"
@@ -41,8 +42,11 @@ __all__ = [
     "ReservedMetadataKeyError",
     "SchemaMismatchError",
     "SciDBError",
+    "Thunk",
+    "ThunkResult",
     "TypeMismatchError",
     "configure_database",
     "content_hash",
     "get_database",
+    "thunk",
 ]

@@ -15,15 +15,19 @@
 
 mod arrow;
 mod db;
+mod lineage;
 mod metadata;
 mod records;
+mod source;
 mod table;
 mod value;
 
 pub use arrow::{ArrowArray, ArrowSchema};
 pub use db::*;
+pub use lineage::*;
 pub use metadata::*;
 pub use records::*;
+pub use source::*;
 pub use table::*;
 pub use value::*;
 
@@ -71,6 +75,23 @@ fn status_of(kind: ErrorKind) -> scidb_status {
         ErrorKind::ReservedKey => SCIDB_RESERVED_KEY,
         ErrorKind::Corrupt => SCIDB_CORRUPT,
         ErrorKind::Panic => SCIDB_PANIC,
+    }
+}
+
+/// The error kind a status stands for (a callback's failure keeps its kind).
+fn kind_of(status: scidb_status) -> ErrorKind {
+    match status {
+        SCIDB_NULL_ARGUMENT => ErrorKind::NullArgument,
+        SCIDB_NOT_FOUND => ErrorKind::NotFound,
+        SCIDB_AMBIGUOUS => ErrorKind::Ambiguous,
+        SCIDB_TYPE_MISMATCH => ErrorKind::TypeMismatch,
+        SCIDB_IO => ErrorKind::Io,
+        SCIDB_LOCKED => ErrorKind::Locked,
+        SCIDB_SCHEMA_MISMATCH => ErrorKind::SchemaMismatch,
+        SCIDB_RESERVED_KEY => ErrorKind::ReservedKey,
+        SCIDB_CORRUPT => ErrorKind::Corrupt,
+        SCIDB_PANIC => ErrorKind::Panic,
+        _ => ErrorKind::InvalidArgument,
     }
 }
 

@@ -151,7 +151,7 @@ pub unsafe extern "C" fn scidb_value_table_add_text(
         let valid = validity_arg(validity, rows)?;
         let mut text = Vec::with_capacity(rows);
         for row in 0..rows {
-            let present = valid.as_ref().is_none_or(|v| v[row]);
+            let present = valid.as_ref().map_or(true, |v| v[row]);
             let (ptr, len) = (*cells.add(row), *lens.add(row));
             if !present || len == 0 {
                 text.push(String::new());
@@ -185,7 +185,7 @@ fn table_ref<'a>(v: &'a scidb_value, what: &str) -> Result<&'a Table> {
     }
 }
 
-fn column_at<'a>(t: &'a Table, index: usize) -> Result<&'a Column> {
+fn column_at(t: &Table, index: usize) -> Result<&Column> {
     t.columns.get(index).ok_or_else(|| {
         Error::invalid(format!(
             "column index {index} is past the table's {} columns",
