@@ -61,7 +61,6 @@ classdef BaseVariable
         %   content_hash, version and saved_at.
             out = rmfield(scidb_mex('list_versions', class(obj), varargin), 'data');
         end
-    end
 
         function p = provenance(obj, varargin)
         %PROVENANCE What produced the record the metadata selects: a struct

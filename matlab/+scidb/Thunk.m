@@ -111,15 +111,18 @@ classdef Thunk
             spec.input_records = {};
             spec.input_hashes = {};
             spec.constants = {};
+            spec.input_results = {};   % ThunkResults, resolved again at save
             plain = args;
             for i = 1:numel(args)
                 name = parameter_name(obj, i);
                 a = args{i};
                 if isa(a, 'scidb.ThunkResult')
                     plain{i} = a.data;
-                    [spec, done] = add_input(spec, name, a.saved_record(), '');
-                    if ~done
-                        spec = add_input(spec, name, '', a.content_hash());
+                    rid = a.saved_record();
+                    if isempty(rid)
+                        spec = add_input(spec, name, '', a.content_hash(), a);
+                    else
+                        spec = add_input(spec, name, rid, '', a);
                     end
                 elseif isa(a, 'scidb.BaseVariable')
                     plain{i} = a.data;
@@ -165,13 +168,14 @@ classdef Thunk
     end
 end
 
-function [spec, added] = add_input(spec, name, record_id, hash)
-    added = ~isempty(record_id) || ~isempty(hash);
-    if added
-        spec.input_names{end + 1} = name;
-        spec.input_records{end + 1} = record_id;
-        spec.input_hashes{end + 1} = hash;
+function spec = add_input(spec, name, record_id, hash, result)
+    spec.input_names{end + 1} = name;
+    spec.input_records{end + 1} = record_id;
+    spec.input_hashes{end + 1} = hash;
+    if nargin < 5
+        result = [];
     end
+    spec.input_results{end + 1} = result;
 end
 
 function yes = is_constant(a)

@@ -49,7 +49,15 @@ classdef ThunkResult < handle
         function rid = save_as(obj, variable, pairs)
         %SAVE_AS Save as a record of VARIABLE (a class name) with metadata
         %   PAIRS and the call's lineage; BaseVariable.save calls this.
-            rid = scidb_mex('call_save', obj.spec, obj.index, variable, pairs, obj.data, obj.cached);
+            spec = obj.spec;
+            % An input that was an unsaved result may have been saved since:
+            % lineage then names its record.
+            for i = 1:numel(spec.input_results)
+                if ~isempty(spec.input_results{i}) && isempty(spec.input_records{i})
+                    spec.input_records{i} = spec.input_results{i}.saved_record();
+                end
+            end
+            rid = scidb_mex('call_save', spec, obj.index, variable, pairs, obj.data, obj.cached);
             obj.record_id = rid;
         end
     end

@@ -1,0 +1,6 @@
+function [peak, where] = counted_max(signal)
+% The largest value and its index; counts its runs in SCIDB_TEST_RUNS.
+    global SCIDB_TEST_RUNS
+    SCIDB_TEST_RUNS.counted_max = SCIDB_TEST_RUNS.counted_max + 1;
+    [peak, where] = max(signal);
+end
