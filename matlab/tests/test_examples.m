@@ -6,6 +6,8 @@ end
 function quickstart_runs()
     here = fileparts(mfilename('fullpath'));
     script = fullfile(here, '..', '..', 'examples', 'matlab', 'quickstart.m');
+    saved_path = path();
+    restore = onCleanup(@() path(saved_path));   % the example adds its folder
     output = evalc('run(script)');
     assert(~isempty(strfind(output, 'versions of subject 1 / baseline')), ...
            'quickstart printed:\n%s', output);
@@ -14,6 +16,8 @@ end
 function lineage_runs()
     here = fileparts(mfilename('fullpath'));
     script = fullfile(here, '..', '..', 'examples', 'matlab', 'lineage.m');
+    saved_path = path();
+    restore = onCleanup(@() path(saved_path));   % the example adds its folder
     output = evalc('run(script)');
     assert(~isempty(strfind(output, 'run 2: bandpass_filter cached, compute_max cached')), ...
            'lineage.m printed:\n%s', output);
