@@ -30,10 +30,12 @@ test-c: build
 	gcc -std=c11 $(C_FLAGS) tests/c/abi_test.c -o $(TEST_BIN)/abi_test_c $(C_LINK)
 	gcc -std=c11 $(C_FLAGS) tests/c/host_abi_test.c -o $(TEST_BIN)/host_abi_test_c $(C_LINK)
 	gcc -std=c11 $(C_FLAGS) tests/c/lineage_test.c -o $(TEST_BIN)/lineage_test_c $(C_LINK)
+	gcc -std=c11 $(C_FLAGS) -pthread tests/c/foreach_test.c -o $(TEST_BIN)/foreach_test_c $(C_LINK)
 	g++ -std=c++17 $(C_FLAGS) tests/c/abi_test.cpp -o $(TEST_BIN)/abi_test_cpp $(C_LINK)
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/abi_test_c
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/host_abi_test_c
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/lineage_test_c
+	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/foreach_test_c
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/abi_test_cpp
 
 python-deps: build

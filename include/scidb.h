@@ -119,11 +119,45 @@ typedef struct scidb_call scidb_call;
 // An open database. Safe to use from several threads; calls are serialized.
 typedef struct scidb_db scidb_db;
 
+// A planned `for_each` run. Free with `scidb_foreach_free`.
+typedef struct scidb_foreach scidb_foreach;
+
 // The records a load returned.
 typedef struct scidb_records scidb_records;
 
 // Result of every fallible call; 0 is success.
 typedef int32_t scidb_status;
+
+// The counts of a run. `run_id` is the id of its rows in the run log
+// (`_scidb_runs`, `_scidb_run_log`), 0 before the run finished.
+typedef struct scidb_foreach_summary {
+  int64_t run_id;
+  uint64_t combinations;
+  // Planned to run and not run yet (a dry run's "would run").
+  uint64_t to_run;
+  uint64_t ran;
+  uint64_t cached;
+  uint64_t skipped;
+  uint64_t failed;
+} scidb_foreach_summary;
+
+// The function `scidb_foreach_run` calls for each combination to run. It
+// receives the combination's metadata (a JSON object) and its inputs in
+// the order of the description's `inputs` (constants as scalar values),
+// borrowed for the duration of the call, and must store `n_outputs` new
+// values into `outputs[0..n_outputs]`; scidb takes ownership of every
+// non-NULL value stored there, whatever it returns. On failure it returns
+// a status other than `SCIDB_OK` and may write a NUL-terminated message
+// of at most `error_size` bytes into `error`, which the run log keeps.
+// With `workers` > 1 it is called from several threads at once.
+typedef scidb_status (*scidb_foreach_fn)(void *user_data,
+                                         const char *metadata_json,
+                                         const scidb_value *const *inputs,
+                                         size_t n_inputs,
+                                         scidb_value **outputs,
+                                         size_t n_outputs,
+                                         char *error,
+                                         size_t error_size);
 
 // A function run by `scidb_call_cached` on a cache miss. It receives the
 // call's input values in the order they were added (borrowed for the
@@ -272,6 +306,103 @@ scidb_status scidb_load_record(const struct scidb_db *db,
                                const char *variable,
                                const char *record_id,
                                struct scidb_records **out_records);
+
+// Plans a run on `db` from its JSON description (docs/foreach.md):
+// `{"function": {"language", "name", "source_hash"?, "version"?},
+// "n_outputs"?: 0 or the number of outputs, "iterate": [[key, [values]],
+// ...] (an empty list: every value the inputs' records have),
+// "inputs": [{"name", "variable", "fixed"?: {key: value}} or
+// {"name", "constant": value}], "outputs": [variable types]}`.
+// Finds every combination's inputs (one query per input type) and
+// decides what it needs; nothing is written (a dry run reads
+// `scidb_foreach_report_json` and frees the plan). `db` must outlive the
+// plan. Free it with `scidb_foreach_free`.
+scidb_status scidb_foreach_new(const struct scidb_db *db,
+                               const char *spec_json,
+                               struct scidb_foreach **out_foreach);
+
+// Frees a plan and sets `*foreach` to NULL; a run not finished writes no
+// run log. NULL and `*foreach == NULL` are no-ops.
+void scidb_foreach_free(struct scidb_foreach **foreach);
+
+// The counts so far (after `scidb_foreach_finish`, of the whole run).
+scidb_status scidb_foreach_summary_get(const struct scidb_foreach *foreach,
+                                       struct scidb_foreach_summary *out_summary);
+
+// The summary and every combination as a new JSON text (free it with
+// `scidb_string_free`): `{"summary": {"run_id", "combinations",
+// "to_run", "ran", "cached", "skipped", "failed"}, "combinations":
+// [{"metadata", "status", "message", "record_ids"}]}`, in iteration
+// order; status is "to_run", "ran", "cached", "skipped" or "failed".
+scidb_status scidb_foreach_report_json(const struct scidb_foreach *foreach, char **out_json);
+
+// Hands out up to `max` (at least 1) combinations to run, their inputs loaded in one
+// query: writes their indices into `out_items[0..*out_n]`. `*out_n` is 0
+// when none is left. The first call also saves the cache hits under this
+// run's metadata and output types. Each item must then be completed with
+// `scidb_foreach_item_done` or `scidb_foreach_item_failed`.
+scidb_status scidb_foreach_next(const struct scidb_db *db,
+                                struct scidb_foreach *foreach,
+                                size_t max,
+                                size_t *out_items,
+                                size_t *out_n);
+
+// A new copy of input `position` (in the order of the description's
+// inputs; constants are scalar values) of handed-out item `index`. Free
+// it with `scidb_value_free`.
+scidb_status scidb_foreach_item_input(const struct scidb_foreach *foreach,
+                                      size_t index,
+                                      size_t position,
+                                      scidb_value **out_value);
+
+// The metadata of combination `index` (any, handed out or not), as a new
+// JSON object text; free it with `scidb_string_free`.
+scidb_status scidb_foreach_item_metadata_json(const struct scidb_foreach *foreach,
+                                              size_t index,
+                                              char **out_json);
+
+// Hands back the `n_outputs` outputs of handed-out item `index` (one per
+// output type, in order). scidb takes ownership of every non-NULL
+// `outputs[i]` and sets it to NULL, whatever it returns. They are saved
+// with the next batch, all of a combination or none; a count other than
+// the number of output types marks the combination failed.
+scidb_status scidb_foreach_item_done(const struct scidb_db *db,
+                                     struct scidb_foreach *foreach,
+                                     size_t index,
+                                     scidb_value **outputs,
+                                     size_t n_outputs);
+
+// Records that the function failed on handed-out item `index`, with
+// `message` (kept in the run log).
+scidb_status scidb_foreach_item_failed(struct scidb_foreach *foreach,
+                                       size_t index,
+                                       const char *message);
+
+// Saves what is left, marks combinations not run or not completed as
+// failed, writes the run log (`_scidb_runs`, `_scidb_run_log`) and
+// writes the summary. The plan can then only be reported on and freed.
+scidb_status scidb_foreach_finish(const struct scidb_db *db,
+                                  struct scidb_foreach *foreach,
+                                  struct scidb_foreach_summary *out_summary);
+
+// Runs the whole plan with `function`: on the calling thread when
+// `workers` is 0 or 1, else on `workers` threads while the calling
+// thread saves (the only writer); then finishes the run as
+// `scidb_foreach_finish` does and writes the summary. A failing callback
+// fails only its combination.
+scidb_status scidb_foreach_run(const struct scidb_db *db,
+                               struct scidb_foreach *foreach,
+                               scidb_foreach_fn function,
+                               void *user_data,
+                               uint32_t workers,
+                               struct scidb_foreach_summary *out_summary);
+
+// The run log of run `run_id` (0: the latest run) as a new JSON text
+// (free it with `scidb_string_free`): a list of objects with `run_id`,
+// `position`, `metadata`, `status` ("ran", "cached", "skipped",
+// "failed"), `message` (why skipped, or the error), `record_ids` and
+// `cache_key`, in iteration order; an empty list when there is none.
+scidb_status scidb_run_log_json(const struct scidb_db *db, int64_t run_id, char **out_json);
 
 // Describes a call of the function `function_name` written in `language`
 // ("python", "matlab", "c": lower-case letters and digits). The function

@@ -6,12 +6,14 @@
 //! - [`codec`]: the storage encoding of values.
 //! - [`metadata`]: metadata keys, values and queries.
 //! - [`lineage`]: function identities, calls and cache keys.
+//! - [`foreach`]: running a function over combinations of metadata.
 //! - [`store`]: the DuckDB-backed database (records, versions, lineage).
 //! - [`ffi`]: the C ABI (the only `extern "C"` code).
 
 pub mod codec;
 pub mod error;
 pub mod ffi;
+pub mod foreach;
 pub mod hash;
 #[cfg(test)]
 mod hash_vectors;

@@ -24,6 +24,7 @@ from .exceptions import (
 )
 from .variable import BaseVariable
 from .thunk import Thunk, ThunkResult, thunk
+from .foreach import Fixed, ForEachError, for_each
 from ._convert import content_hash
 
 __version__ = "0.1.0"
@@ -36,6 +37,8 @@ __all__ = [
     "DatabaseIOError",
     "DatabaseLockedError",
     "DatabaseNotConfiguredError",
+    "Fixed",
+    "ForEachError",
     "InternalError",
     "InvalidArgumentError",
     "NotFoundError",
@@ -47,6 +50,7 @@ __all__ = [
     "TypeMismatchError",
     "configure_database",
     "content_hash",
+    "for_each",
     "get_database",
     "thunk",
 ]

@@ -146,6 +146,33 @@ _declare("scidb_provenance_json", [P, c_char_p, PP])
 _declare("scidb_upstream_provenance_json", [P, c_char_p, PP])
 
 
+class ForEachSummary(Structure):
+    """Mirror of ``scidb_foreach_summary``."""
+
+    _fields_ = [
+        ("run_id", ctypes.c_int64),
+        ("combinations", c_uint64),
+        ("to_run", c_uint64),
+        ("ran", c_uint64),
+        ("cached", c_uint64),
+        ("skipped", c_uint64),
+        ("failed", c_uint64),
+    ]
+
+
+_declare("scidb_foreach_new", [P, c_char_p, PP])
+_declare("scidb_foreach_free", [PP], None)
+_declare("scidb_foreach_summary_get", [P, POINTER(ForEachSummary)])
+_declare("scidb_foreach_report_json", [P, PP])
+_declare("scidb_foreach_next", [P, P, c_size_t, POINTER(c_size_t), POINTER(c_size_t)])
+_declare("scidb_foreach_item_input", [P, c_size_t, c_size_t, PP])
+_declare("scidb_foreach_item_metadata_json", [P, c_size_t, PP])
+_declare("scidb_foreach_item_done", [P, P, c_size_t, PP, c_size_t])
+_declare("scidb_foreach_item_failed", [P, c_size_t, c_char_p])
+_declare("scidb_foreach_finish", [P, P, POINTER(ForEachSummary)])
+_declare("scidb_run_log_json", [P, ctypes.c_int64, PP])
+
+
 def check(status):
     """Raises the exception matching a non-zero status, with the library's message."""
     if status != 0:

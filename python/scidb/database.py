@@ -102,6 +102,21 @@ class Database:
         """Saves a thunk result with its lineage; returns the record id."""
         return result._save(self, variable, metadata_json(metadata))
 
+    def run_log(self, run_id=None):
+        """The iterations of a ``for_each`` run (default: the latest) as a
+        DataFrame: ``run_id``, ``position``, ``metadata`` (dict),
+        ``status`` ("ran", "cached", "skipped", "failed"), ``message``
+        (why skipped, or the traceback), ``record_ids`` and ``cache_key``.
+        The same rows are in the ``_scidb_run_log`` table (and the runs in
+        ``_scidb_runs``) for SQL tools."""
+        import pandas as pd
+
+        p = c_void_p()
+        check(lib.scidb_run_log_json(self.ptr, int(run_id or 0), byref(p)))
+        rows = json.loads(take_string(p.value))
+        columns = ["run_id", "position", "metadata", "status", "message", "record_ids", "cache_key"]
+        return pd.DataFrame(rows, columns=columns)
+
     def get_provenance(self, variable, version=None, **metadata):
         """What produced a record: a dict with ``function_name``,
         ``function_hash``, ``language``, ``constants`` (name -> value),

@@ -204,7 +204,7 @@ fn remember(c: &mut scidb_call, found: Option<Vec<CachedOutput>>) -> Result<bool
     Ok(true)
 }
 
-fn c_string(text: String, what: &str) -> Result<CString> {
+pub(crate) fn c_string(text: String, what: &str) -> Result<CString> {
     CString::new(text).map_err(|_| Error::corrupt(format!("{what} holds a NUL byte")))
 }
 

@@ -15,6 +15,7 @@
 
 mod arrow;
 mod db;
+mod foreach;
 mod lineage;
 mod metadata;
 mod records;
@@ -24,6 +25,7 @@ mod value;
 
 pub use arrow::{ArrowArray, ArrowSchema};
 pub use db::*;
+pub use foreach::*;
 pub use lineage::*;
 pub use metadata::*;
 pub use records::*;

@@ -278,7 +278,7 @@ pub fn parse_constants(json: &str) -> Result<Vec<(String, MetaValue)>> {
 /// numbers as float64 scalars, booleans as bool scalars, text as strings.
 /// Metadata numbers are canonical, so MATLAB's 20 (a double) and Python's
 /// 20 (an int) are the same constant.
-fn constant_value(v: &MetaValue) -> Value {
+pub(crate) fn constant_value(v: &MetaValue) -> Value {
     let scalar = |dtype, bytes: &[u8]| {
         Value::Array(Array {
             dtype,

@@ -5,6 +5,7 @@
 //! put behind the same calls later.
 
 mod find;
+pub mod foreach;
 pub mod lineage;
 mod payload;
 mod preview;

@@ -35,7 +35,8 @@ pub fn prepare(
         Some(existing) if existing == wanted => {
             check_layout(conn)?;
             // Files written before lineage existed gain its tables.
-            super::lineage::create_tables(conn)
+            super::lineage::create_tables(conn)?;
+            super::foreach::create_tables(conn)
         }
         Some(existing) => Err(Error::new(
             ErrorKind::SchemaMismatch,
@@ -114,7 +115,8 @@ fn create(
         Ok(()) => {
             conn.execute_batch("COMMIT")
                 .context("creating scidb's tables")?;
-            super::lineage::create_tables(conn)
+            super::lineage::create_tables(conn)?;
+            super::foreach::create_tables(conn)
         }
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK");
