@@ -69,6 +69,14 @@ classdef Thunk
             end
         end
 
+        function id = identity(obj)
+        %IDENTITY The function's identity as scidb sees it: a struct with
+        %   language, name, source_hash and version ('' when none).
+            obj = refresh_identity(obj);
+            id = struct('language', 'matlab', 'name', obj.name, ...
+                        'source_hash', obj.source_hash, 'version', obj.version);
+        end
+
         function varargout = subsref(obj, S)
             if strcmp(S(1).type, '()')
                 n = 1;

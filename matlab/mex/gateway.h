@@ -60,4 +60,15 @@ int text_to_mx(const char *utf8, size_t len, mxArray **out);
 /* Calls a MATLAB function, turning a MATLAB error into a pending error. */
 int call_matlab(int nout, mxArray **out, int nin, mxArray **in, const char *fn);
 
+/* for_each commands (foreach.c); foreach_release drops the live plan. */
+void foreach_release(void);
+int cmd_foreach_new(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_foreach_report(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_foreach_next(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_foreach_done(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_foreach_failed(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_foreach_finish(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_foreach_free(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_run_log(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+
 #endif

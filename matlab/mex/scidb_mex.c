@@ -15,6 +15,7 @@ static scidb_db *database = NULL;
 
 static void close_database(void)
 {
+    foreach_release(); /* a plan must not outlive its database */
     if (database) {
         scidb_db_free(&database);
         mexUnlock();
@@ -347,6 +348,14 @@ static const struct command COMMANDS[] = {
     {"call_save", cmd_call_save, 6, 1},
     {"provenance", cmd_provenance, 1, 1},
     {"upstream_provenance", cmd_upstream_provenance, 1, 1},
+    {"foreach_new", cmd_foreach_new, 1, 0},
+    {"foreach_report", cmd_foreach_report, 0, 1},
+    {"foreach_next", cmd_foreach_next, 2, 1},
+    {"foreach_done", cmd_foreach_done, 2, 0},
+    {"foreach_failed", cmd_foreach_failed, 2, 0},
+    {"foreach_finish", cmd_foreach_finish, 0, 0},
+    {"foreach_free", cmd_foreach_free, 0, 0},
+    {"run_log", cmd_run_log, 1, 1},
 };
 
 void mexFunction(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
