@@ -29,11 +29,15 @@ test-c: build
 	@mkdir -p $(TEST_BIN)
 	gcc -std=c11 $(C_FLAGS) tests/c/abi_test.c -o $(TEST_BIN)/abi_test_c $(C_LINK)
 	gcc -std=c11 $(C_FLAGS) tests/c/host_abi_test.c -o $(TEST_BIN)/host_abi_test_c $(C_LINK)
+	gcc -std=c11 $(C_FLAGS) tests/c/lineage_test.c -o $(TEST_BIN)/lineage_test_c $(C_LINK)
+	gcc -std=c11 $(C_FLAGS) -pthread tests/c/foreach_test.c -o $(TEST_BIN)/foreach_test_c $(C_LINK)
 	g++ -std=c++17 $(C_FLAGS) tests/c/abi_test.cpp -o $(TEST_BIN)/abi_test_cpp $(C_LINK)
 	gcc -std=c11 $(C_FLAGS) tests/c/stream_child.c -o $(TEST_BIN)/stream_child $(C_LINK)
 	gcc -std=c11 $(C_FLAGS) tests/c/chunks_test.c -o $(TEST_BIN)/chunks_test_c $(C_LINK)
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/abi_test_c
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/host_abi_test_c
+	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/lineage_test_c
+	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/foreach_test_c
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/abi_test_cpp
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/chunks_test_c
 
@@ -68,6 +72,7 @@ demo: python-deps
 ## Benchmarks (not part of the tests): tables, side by side.
 bench: python-deps mex
 	$(PYTHON) bench/run.py
+	$(PYTHON) bench/lineage.py
 	$(PYTHON) bench/mex.py
 	$(PYTHON) bench/stream.py
 

@@ -135,6 +135,10 @@ typedef struct scidb_value scidb_value;
 // allowed; larger ones must be read chunk by chunk.
 #define WHOLE_LOAD_BYTES (256 << 20)
 
+// A description of one call of a function: its identity, its inputs by
+// parameter name and its constants. Free with `scidb_call_free`.
+typedef struct scidb_call scidb_call;
+
 // A chunked value being read; see `scidb_chunk_reader_open`.
 typedef struct scidb_chunk_reader scidb_chunk_reader;
 
@@ -144,6 +148,9 @@ typedef struct scidb_chunk_writer scidb_chunk_writer;
 // An open database. Safe to use from several threads; calls are serialized.
 typedef struct scidb_db scidb_db;
 
+// A planned `for_each` run. Free with `scidb_foreach_free`.
+typedef struct scidb_foreach scidb_foreach;
+
 // The records a load returned.
 typedef struct scidb_records scidb_records;
 
@@ -152,6 +159,49 @@ typedef struct scidb_stream scidb_stream;
 
 // Result of every fallible call; 0 is success.
 typedef int32_t scidb_status;
+
+// The counts of a run. `run_id` is the id of its rows in the run log
+// (`_scidb_runs`, `_scidb_run_log`), 0 before the run finished.
+typedef struct scidb_foreach_summary {
+  int64_t run_id;
+  uint64_t combinations;
+  // Planned to run and not run yet (a dry run's "would run").
+  uint64_t to_run;
+  uint64_t ran;
+  uint64_t cached;
+  uint64_t skipped;
+  uint64_t failed;
+} scidb_foreach_summary;
+
+// The function `scidb_foreach_run` calls for each combination to run. It
+// receives the combination's metadata (a JSON object) and its inputs in
+// the order of the description's `inputs` (constants as scalar values),
+// borrowed for the duration of the call, and must store `n_outputs` new
+// values into `outputs[0..n_outputs]`; scidb takes ownership of every
+// non-NULL value stored there, whatever it returns. On failure it returns
+// a status other than `SCIDB_OK` and may write a NUL-terminated message
+// of at most `error_size` bytes into `error`, which the run log keeps.
+// With `workers` > 1 it is called from several threads at once.
+typedef scidb_status (*scidb_foreach_fn)(void *user_data,
+                                         const char *metadata_json,
+                                         const scidb_value *const *inputs,
+                                         size_t n_inputs,
+                                         scidb_value **outputs,
+                                         size_t n_outputs,
+                                         char *error,
+                                         size_t error_size);
+
+// A function run by `scidb_call_cached` on a cache miss. It receives the
+// call's input values in the order they were added (borrowed for the
+// duration of the call) and must store `n_outputs` new values into
+// `outputs[0..n_outputs]`; scidb takes ownership of every non-NULL value
+// stored there, whatever the function returns. Return `SCIDB_OK` on
+// success, any other status on failure (nothing is saved then).
+typedef scidb_status (*scidb_call_fn)(void *user_data,
+                                      const scidb_value *const *inputs,
+                                      size_t n_inputs,
+                                      scidb_value **outputs,
+                                      size_t n_outputs);
 
 // A map callback of `scidb_stream_map`. It receives chunk `chunk_schema` /
 // `chunk_array`, lent for the call: scidb releases them afterwards unless
@@ -387,6 +437,254 @@ scidb_status scidb_load_record(const struct scidb_db *db,
                                const char *record_id,
                                struct scidb_records **out_records);
 
+// Plans a run on `db` from its JSON description (docs/foreach.md):
+// `{"function": {"language", "name", "source_hash"?, "version"?},
+// "n_outputs"?: 0 or the number of outputs, "iterate": [[key, [values]],
+// ...] (an empty list: every value the inputs' records have),
+// "inputs": [{"name", "variable", "fixed"?: {key: value}} or
+// {"name", "constant": value}], "outputs": [variable types]}`.
+// Finds every combination's inputs (one query per input type) and
+// decides what it needs; nothing is written (a dry run reads
+// `scidb_foreach_report_json` and frees the plan). `db` must outlive the
+// plan. Free it with `scidb_foreach_free`.
+scidb_status scidb_foreach_new(const struct scidb_db *db,
+                               const char *spec_json,
+                               struct scidb_foreach **out_foreach);
+
+// Frees a plan and sets `*foreach` to NULL; a run not finished writes no
+// run log. NULL and `*foreach == NULL` are no-ops.
+void scidb_foreach_free(struct scidb_foreach **foreach);
+
+// The counts so far (after `scidb_foreach_finish`, of the whole run).
+scidb_status scidb_foreach_summary_get(const struct scidb_foreach *foreach,
+                                       struct scidb_foreach_summary *out_summary);
+
+// The summary and every combination as a new JSON text (free it with
+// `scidb_string_free`): `{"summary": {"run_id", "combinations",
+// "to_run", "ran", "cached", "skipped", "failed"}, "combinations":
+// [{"metadata", "status", "message", "record_ids"}]}`, in iteration
+// order; status is "to_run", "ran", "cached", "skipped" or "failed".
+scidb_status scidb_foreach_report_json(const struct scidb_foreach *foreach, char **out_json);
+
+// Hands out up to `max` (at least 1) combinations to run, their inputs loaded in one
+// query: writes their indices into `out_items[0..*out_n]`. `*out_n` is 0
+// when none is left. The first call also saves the cache hits under this
+// run's metadata and output types. Each item must then be completed with
+// `scidb_foreach_item_done` or `scidb_foreach_item_failed`.
+scidb_status scidb_foreach_next(const struct scidb_db *db,
+                                struct scidb_foreach *foreach,
+                                size_t max,
+                                size_t *out_items,
+                                size_t *out_n);
+
+// A new copy of input `position` (in the order of the description's
+// inputs; constants are scalar values) of handed-out item `index`. Free
+// it with `scidb_value_free`.
+scidb_status scidb_foreach_item_input(const struct scidb_foreach *foreach,
+                                      size_t index,
+                                      size_t position,
+                                      scidb_value **out_value);
+
+// The metadata of combination `index` (any, handed out or not), as a new
+// JSON object text; free it with `scidb_string_free`.
+scidb_status scidb_foreach_item_metadata_json(const struct scidb_foreach *foreach,
+                                              size_t index,
+                                              char **out_json);
+
+// Hands back the `n_outputs` outputs of handed-out item `index` (one per
+// output type, in order). scidb takes ownership of every non-NULL
+// `outputs[i]` and sets it to NULL, whatever it returns. They are saved
+// with the next batch, all of a combination or none; a count other than
+// the number of output types marks the combination failed.
+scidb_status scidb_foreach_item_done(const struct scidb_db *db,
+                                     struct scidb_foreach *foreach,
+                                     size_t index,
+                                     scidb_value **outputs,
+                                     size_t n_outputs);
+
+// Records that the function failed on handed-out item `index`, with
+// `message` (kept in the run log).
+scidb_status scidb_foreach_item_failed(struct scidb_foreach *foreach,
+                                       size_t index,
+                                       const char *message);
+
+// Saves what is left, marks combinations not run or not completed as
+// failed, writes the run log (`_scidb_runs`, `_scidb_run_log`) and
+// writes the summary. The plan can then only be reported on and freed.
+scidb_status scidb_foreach_finish(const struct scidb_db *db,
+                                  struct scidb_foreach *foreach,
+                                  struct scidb_foreach_summary *out_summary);
+
+// Runs the whole plan with `function`: on the calling thread when
+// `workers` is 0 or 1, else on `workers` threads while the calling
+// thread saves (the only writer); then finishes the run as
+// `scidb_foreach_finish` does and writes the summary. A failing callback
+// fails only its combination.
+scidb_status scidb_foreach_run(const struct scidb_db *db,
+                               struct scidb_foreach *foreach,
+                               scidb_foreach_fn function,
+                               void *user_data,
+                               uint32_t workers,
+                               struct scidb_foreach_summary *out_summary);
+
+// The run log of run `run_id` (0: the latest run) as a new JSON text
+// (free it with `scidb_string_free`): a list of objects with `run_id`,
+// `position`, `metadata`, `status` ("ran", "cached", "skipped",
+// "failed"), `message` (why skipped, or the error), `record_ids` and
+// `cache_key`, in iteration order; an empty list when there is none.
+scidb_status scidb_run_log_json(const struct scidb_db *db, int64_t run_id, char **out_json);
+
+// Describes a call of the function `function_name` written in `language`
+// ("python", "matlab", "c": lower-case letters and digits). The function
+// is identified by `source_hash` (64 hex digits from `scidb_source_hash`)
+// or by an explicit `version` (any text), which overrides the source hash
+// when both are given; either may be NULL, not both. `n_outputs` is the
+// number of outputs the caller asks for, or 0 when the function decides
+// (then set the count with `scidb_call_set_output_count` before saving).
+// Free the call with `scidb_call_free`.
+scidb_status scidb_call_new(const char *language,
+                            const char *function_name,
+                            const char *source_hash,
+                            const char *version,
+                            uint32_t n_outputs,
+                            struct scidb_call **out_call);
+
+// Frees a call and sets `*call` to NULL. NULL and `*call == NULL` are no-ops.
+void scidb_call_free(struct scidb_call **call);
+
+// Adds the input `name` (the parameter name): the saved record
+// `record_id` of `db`, identified by its content hash. An unknown record
+// is `SCIDB_NOT_FOUND`. Its value is loaded only if `scidb_call_cached`
+// has to run the function.
+scidb_status scidb_call_add_input_record(struct scidb_call *call,
+                                         const struct scidb_db *db,
+                                         const char *name,
+                                         const char *record_id);
+
+// Adds the input `name` given as a value that is not a saved record; it
+// is hashed now. On success the call owns the value and `*value` is set
+// to NULL; on failure it stays the caller's.
+scidb_status scidb_call_add_input_value(struct scidb_call *call,
+                                        const char *name,
+                                        scidb_value **value);
+
+// Adds the input `name` known only by its content hash (64 hex digits,
+// e.g. from `scidb_value_hash` or `scidb_array_hash`): a value the caller
+// holds and has not saved, such as an earlier call's unsaved output.
+// `scidb_call_cached` cannot run a function with such an input.
+scidb_status scidb_call_add_input_hash(struct scidb_call *call,
+                                       const char *name,
+                                       const char *content_hash);
+
+// Adds constants: a JSON object of numbers, strings and booleans (e.g.
+// `{"low_hz": 20, "high_hz": 450}`), kept in the order given. Each name
+// becomes a metadata key of the saved results (so it must be a valid,
+// unreserved key), which lets loads select results by constant.
+scidb_status scidb_call_add_constants(struct scidb_call *call, const char *constants_json);
+
+// Sets the number of outputs of a call described with `n_outputs` 0,
+// once the function has run. Must equal `n_outputs` when that was given.
+scidb_status scidb_call_set_output_count(struct scidb_call *call, uint32_t n_outputs);
+
+// Writes the call's cache key, 64 hex digits and a NUL, into `out_key`,
+// which must hold `SCIDB_HASH_SIZE` bytes.
+scidb_status scidb_call_key(const struct scidb_call *call, char *out_key);
+
+// Looks the call up in the cache of `db`. `*out_hit` is 1 when every
+// output of an identical earlier call (same function identity, input
+// contents and constants) was saved; their record ids are then readable
+// with `scidb_call_output_record_id` (load them with `scidb_load_record`).
+// 0 on a miss. Nothing is written either way.
+scidb_status scidb_call_lookup(const struct scidb_db *db,
+                               struct scidb_call *call,
+                               int32_t *out_hit);
+
+// The number of outputs the last successful lookup found (0 after a miss).
+scidb_status scidb_call_output_count(const struct scidb_call *call, size_t *out_count);
+
+// The record id of output `index` found by the last lookup (borrowed
+// from the call until its next lookup or free).
+scidb_status scidb_call_output_record_id(const struct scidb_call *call,
+                                         size_t index,
+                                         const char **out_record_id);
+
+// The content hash of output `index` found by the last lookup (borrowed
+// from the call until its next lookup or free). Pass it to
+// `scidb_call_add_input_hash` to chain a call without loading the value.
+scidb_status scidb_call_output_content_hash(const struct scidb_call *call,
+                                            size_t index,
+                                            const char **out_hash);
+
+// Saves output `output_index` of the call as a record of `variable` with
+// metadata (a JSON object as for `scidb_save`) plus the call's constants
+// as variant keys, and records its lineage in the same transaction. With
+// `value` NULL, saves the output a cache lookup of this call finds (a
+// cache hit saved again; nothing is written when it is already saved
+// there). Writes the record id into `out_record_id`
+// (`SCIDB_RECORD_ID_SIZE` bytes). The value stays the caller's.
+scidb_status scidb_call_save_output(const struct scidb_db *db,
+                                    const struct scidb_call *call,
+                                    uint32_t output_index,
+                                    const char *variable,
+                                    const char *metadata_json,
+                                    const scidb_value *value,
+                                    char *out_record_id);
+
+// Saves outputs 0..n of the call in one transaction (all or none):
+// output i as a record of `variables[i]` with `metadata_jsons[i]` plus the
+// constants, and value `values[i]` (NULL entries, or `values` NULL, save
+// what a cache lookup finds, as in `scidb_call_save_output`). Writes n
+// record ids into `out_record_ids`, which must hold
+// `n * SCIDB_RECORD_ID_SIZE` bytes (id i at offset i * SCIDB_RECORD_ID_SIZE).
+// The values stay the caller's.
+scidb_status scidb_call_save_outputs(const struct scidb_db *db,
+                                     const struct scidb_call *call,
+                                     size_t n,
+                                     const char *const *variables,
+                                     const char *const *metadata_jsons,
+                                     const scidb_value *const *values,
+                                     char *out_record_ids);
+
+// The whole cached call in one: looks the call up; on a hit, makes sure
+// its outputs are saved as `variables[i]` with `metadata_jsons[i]` (usually
+// already so: nothing is written) and sets `*out_hit` to 1; on a miss,
+// loads the inputs, runs `function(user_data, inputs, n_inputs, outputs,
+// n)` and saves its n outputs with lineage in one transaction, and sets
+// `*out_hit` to 0. Writes n record ids into `out_record_ids`
+// (`n * SCIDB_RECORD_ID_SIZE` bytes). A function that fails (returns a
+// status other than `SCIDB_OK`) saves nothing; its status is returned.
+scidb_status scidb_call_cached(const struct scidb_db *db,
+                               struct scidb_call *call,
+                               size_t n,
+                               const char *const *variables,
+                               const char *const *metadata_jsons,
+                               scidb_call_fn function,
+                               void *user_data,
+                               char *out_record_ids,
+                               int32_t *out_hit);
+
+// What produced record `record_id`, as a new JSON text (free it with
+// `scidb_string_free`): `null` when the record was saved without lineage,
+// else an object with `record_id`, `variable`, `metadata`,
+// `function_name`, `function_hash`, `language`, `source_hash`,
+// `function_version`, `cache_key`, `output_index`, `n_outputs`,
+// `constants` (an object, in the order given), `inputs` (a list of
+// objects with `name`, `variable`, `record_id`, `content_hash`; the
+// variable and record id are null for inputs that were not saved records)
+// and `recorded_at`. An unknown record is `SCIDB_NOT_FOUND`.
+scidb_status scidb_provenance_json(const struct scidb_db *db,
+                                   const char *record_id,
+                                   char **out_json);
+
+// The provenance of record `record_id` and, recursively, of every saved
+// input upstream of it: a new JSON text holding a list of objects shaped
+// as in `scidb_provenance_json`, the record first, then breadth-first,
+// each record once; records saved without lineage end the walk (they
+// appear as inputs). Free it with `scidb_string_free`.
+scidb_status scidb_upstream_provenance_json(const struct scidb_db *db,
+                                            const char *record_id,
+                                            char **out_json);
+
 // Converts metadata held as a map value (e.g. built from MATLAB name-value
 // pairs) into the JSON object text `scidb_save` and the query calls take:
 // one-element arrays become numbers or booleans, strings text, and longer
@@ -461,6 +759,49 @@ scidb_status scidb_records_take_value(struct scidb_records *records,
 // `[{"record_id", "variable", "version", "content_hash", "saved_at",
 // "metadata": {...}}, ...]`, in result order. One call instead of many.
 scidb_status scidb_records_info_json(struct scidb_records *records, const char **out);
+
+// Writes the source hash of a function, 64 hex digits and a NUL, into
+// `out_hash` (`SCIDB_HASH_SIZE` bytes), for `scidb_call_new`. `source`
+// is `len` bytes of UTF-8. For "matlab" the source (a whole .m file) is
+// first normalized as `scidb_source_normalize` shows, so comments and
+// formatting do not change the hash; other languages' text is hashed as
+// given (the Python binding passes a dump of the function's syntax tree).
+scidb_status scidb_source_hash(const char *language,
+                               const char *source,
+                               size_t len,
+                               char *out_hash);
+
+// The text `scidb_source_hash` hashes for a source, as a new
+// NUL-terminated string (free it with `scidb_string_free`): for "matlab",
+// the source without comments (`%`, `#`, `%{ ... %}` blocks, the rest of a
+// line after `...`), with whitespace runs collapsed and blank lines
+// dropped, string literals kept verbatim; other languages' text unchanged.
+scidb_status scidb_source_normalize(const char *language,
+                                    const char *source,
+                                    size_t len,
+                                    char **out_text);
+
+// Parses the first function declaration of a MATLAB source (a whole .m
+// file or its `function ...` line), e.g. `function [a, b] = name(x, y,
+// varargin)`, into a new map value (free it with `scidb_value_free`):
+// `name` (a string), `inputs` (a list of strings: "x", "y", "varargin";
+// `~` as written) and `outputs` (a list of strings: "a", "b"). A source
+// without a function declaration is `SCIDB_INVALID_ARGUMENT`.
+scidb_status scidb_matlab_signature(const char *source, size_t len, scidb_value **out_value);
+
+// Writes the content hash of an array, 64 hex digits and a NUL, into
+// `out_hash` (`SCIDB_HASH_SIZE` bytes): the same hash
+// `scidb_value_new_array` then `scidb_value_hash` give, with the same
+// arguments, but row-major data (and any vector) is hashed where it lies,
+// without a copy; column-major matrices are reordered first. The caller
+// keeps `shape` and `data`.
+scidb_status scidb_array_hash(uint32_t dtype,
+                              const uint64_t *shape,
+                              size_t ndim,
+                              const void *data,
+                              size_t nbytes,
+                              uint32_t flags,
+                              char *out_hash);
 
 // Opens a stream exchange reading SciDB's messages from `in_fd` and
 // writing answers to `out_fd` (0 and 1 for a child of SciDB; stdout must

@@ -39,6 +39,15 @@ pub struct Encoded<'a> {
 }
 
 impl Encoded<'_> {
+    /// A value whose whole blob is already encoded (a chunked value's
+    /// header, see `chunked::Header`).
+    pub fn blob(blob: Vec<u8>) -> Encoded<'static> {
+        Encoded {
+            header: blob,
+            body: &[],
+        }
+    }
+
     /// One blob holding the whole value.
     pub fn inline_blob(&self) -> Vec<u8> {
         let mut blob = Vec::with_capacity(self.header.len() + self.body.len());

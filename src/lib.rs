@@ -6,7 +6,9 @@
 //! - [`codec`]: the storage encoding of values.
 //! - [`chunked`]: values saved and read chunk by chunk.
 //! - [`metadata`]: metadata keys, values and queries.
-//! - [`store`]: the DuckDB-backed database.
+//! - [`lineage`]: function identities, calls and cache keys.
+//! - [`foreach`]: running a function over combinations of metadata.
+//! - [`store`]: the DuckDB-backed database (records, versions, lineage).
 //! - [`stream`]: the child's side of SciDB's `stream()` protocol.
 //! - [`ffi`]: the C ABI (the only `extern "C"` code).
 
@@ -14,9 +16,11 @@ pub mod chunked;
 pub mod codec;
 pub mod error;
 pub mod ffi;
+pub mod foreach;
 pub mod hash;
 #[cfg(test)]
 mod hash_vectors;
+pub mod lineage;
 pub mod metadata;
 pub mod store;
 pub mod stream;

@@ -43,7 +43,7 @@ pub type Query = BTreeMap<String, Vec<MetaValue>>;
 const EXACT_INT_LIMIT: f64 = 9_007_199_254_740_992.0;
 
 impl MetaValue {
-    fn from_json(key: &str, v: &Json) -> Result<Self> {
+    pub(crate) fn from_json(key: &str, v: &Json) -> Result<Self> {
         match v {
             Json::Bool(b) => Ok(MetaValue::Bool(*b)),
             Json::String(s) => Ok(MetaValue::Text(s.clone())),

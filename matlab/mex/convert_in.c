@@ -46,13 +46,13 @@ static int dtype_of(const mxArray *a, const char *path, uint32_t *dtype, size_t 
     return 0;
 }
 
-/* The element bytes of a numeric or logical array (interleaved complex). */
+/* The element bytes of a numeric or logical array (interleaved complex).
+ * Complex singles go through mxGetData, which gives the same interleaved
+ * bytes: Octave 7's mxGetComplexSingles refuses every array. */
 static const void *numeric_data(const mxArray *a, uint32_t dtype)
 {
     if (dtype == SCIDB_DTYPE_COMPLEX128)
         return mxGetComplexDoubles(a);
-    if (dtype == SCIDB_DTYPE_COMPLEX64)
-        return mxGetComplexSingles(a);
     return mxGetData(a);
 }
 
@@ -191,6 +191,61 @@ static int struct_in(const mxArray *a, scidb_value **out, const char *path, int 
     return 0;
 }
 
+/* A containers.Map with char keys as a map, entries in its key order (what
+ * loading a dict whose keys are not field names gives back). */
+static int containers_map_in(const mxArray *a, scidb_value **out, const char *path, int depth)
+{
+    char child[512];
+    mxArray *arg = (mxArray *)a;
+    mxArray *keys = NULL, *values = NULL;
+    scidb_value *item = NULL;
+    if (call_matlab(1, &keys, 1, &arg, "keys") != 0)
+        return -1;
+    if (call_matlab(1, &values, 1, &arg, "values") != 0) {
+        mxDestroyArray(keys);
+        return -1;
+    }
+    int rc = 0;
+    scidb_status st = scidb_value_new_map(out);
+    if (st != SCIDB_OK) {
+        rc = fail_status(st, path);
+        goto done;
+    }
+    for (size_t i = 0; i < mxGetNumberOfElements(keys); i++) {
+        const mxArray *key = mxGetCell(keys, i);
+        char *name = NULL;
+        if (key == NULL || !mxIsChar(key)) {
+            rc = fail("scidb:typeMismatch",
+                      "%s: containers.Map with %s keys cannot be saved (only char keys can)", path,
+                      key ? mxGetClassName(key) : "empty");
+            break;
+        }
+        if (get_text(key, path, &name) != 0) {
+            rc = -1;
+            break;
+        }
+        snprintf(child, sizeof child, "%s('%s')", path, name);
+        if (value_in(mxGetCell(values, i), &item, child, depth + 1) != 0) {
+            mxFree(name);
+            rc = -1;
+            break;
+        }
+        st = scidb_value_map_insert(*out, name, &item);
+        mxFree(name);
+        if (st != SCIDB_OK) {
+            scidb_value_free(&item);
+            rc = fail_status(st, child);
+            break;
+        }
+    }
+    if (rc != 0)
+        scidb_value_free(out);
+done:
+    mxDestroyArray(keys);
+    mxDestroyArray(values);
+    return rc;
+}
+
 /* A MATLAB string array: one string is text, several a list of texts. */
 static int string_in(const mxArray *a, scidb_value **out, const char *path, int depth)
 {
@@ -311,9 +366,11 @@ static int value_in(const mxArray *a, scidb_value **out, const char *path, int d
         return string_in(a, out, path, depth);
     if (mxIsClass(a, "table"))
         return table_in(a, out, path);
+    if (mxIsClass(a, "containers.Map"))
+        return containers_map_in(a, out, path, depth);
     return fail("scidb:typeMismatch",
                 "%s: values of class %s cannot be saved (numeric, logical, char, string, cell, "
-                "struct, table and [] can)",
+                "struct, table, containers.Map and [] can)",
                 path, mxGetClassName(a));
 }
 

@@ -13,10 +13,6 @@
 
 static int value_out(const scidb_value *v, mxArray **out, int depth);
 
-static int check(scidb_status st, const char *what)
-{
-    return st == SCIDB_OK ? 0 : fail_status(st, what);
-}
 
 static mxClassID class_of(uint32_t dtype, mxComplexity *cplx)
 {
@@ -38,19 +34,38 @@ static mxClassID class_of(uint32_t dtype, mxComplexity *cplx)
     }
 }
 
+/* A complex array whose element buffer we allocate ourselves: Octave 7's
+ * interleaved mxCreate*Array(..., mxCOMPLEX) allocates half the bytes its
+ * elements need, so writing them corrupts the heap. */
+static mxArray *new_complex_array(mxClassID id, mwSize nd, const mwSize *dims, void **data)
+{
+    size_t count = 1;
+    for (mwSize i = 0; i < nd; i++)
+        count *= dims[i];
+    mxArray *a = mxCreateNumericMatrix(0, 0, id, mxCOMPLEX);
+    if (id == mxDOUBLE_CLASS) {
+        mxComplexDouble *elements = mxCalloc(count ? count : 1, sizeof(mxComplexDouble));
+        mxSetComplexDoubles(a, elements);
+        *data = elements;
+    } else {
+        mxComplexSingle *elements = mxCalloc(count ? count : 1, sizeof(mxComplexSingle));
+        mxSetComplexSingles(a, elements);
+        *data = elements;
+    }
+    mxSetDimensions(a, dims, nd);
+    return a;
+}
+
 /* A new uninitialised array of a dtype, and where its elements go. */
 static mxArray *new_array(uint32_t dtype, mwSize nd, const mwSize *dims, void **data)
 {
     mxComplexity cplx;
     mxClassID id = class_of(dtype, &cplx);
+    if (cplx == mxCOMPLEX)
+        return new_complex_array(id, nd, dims, data);
     mxArray *a = id == mxLOGICAL_CLASS ? mxCreateLogicalArray(nd, dims)
                                        : mxCreateUninitNumericArray(nd, dims, id, cplx);
-    if (dtype == SCIDB_DTYPE_COMPLEX128)
-        *data = mxGetComplexDoubles(a);
-    else if (dtype == SCIDB_DTYPE_COMPLEX64)
-        *data = mxGetComplexSingles(a);
-    else
-        *data = mxGetData(a);
+    *data = mxGetData(a);
     return a;
 }
 

@@ -14,7 +14,10 @@ function assert_same(actual, expected, what)
     if isnumeric(actual) && ~isreal(actual) ~= ~isreal(expected)
         error('%s: complexity differs', what);
     end
-    if iscell(actual)
+    if isa(actual, 'containers.Map')
+        assert_same(keys(actual), keys(expected), [what, ' keys']);
+        assert_same(values(actual), values(expected), [what, ' values']);
+    elseif iscell(actual)
         for i = 1:numel(actual)
             assert_same(actual{i}, expected{i}, sprintf('%s{%d}', what, i));
         end

@@ -94,6 +94,8 @@ function structs()
     s.list = {1, 'a'};
     s.empty = [];
     check_round_trip(s, 'nested_struct');
+    % Keys that are not field names travel in a containers.Map.
+    check_round_trip(containers.Map({'my key', '2x'}, {1.5, 'text'}), 'map_bad_keys');
 end
 
 function struct_arrays()

@@ -24,6 +24,8 @@ from .exceptions import (
     TypeMismatchError,
 )
 from .variable import BaseVariable
+from .thunk import Thunk, ThunkResult, thunk
+from .foreach import Fixed, ForEachError, for_each
 from ._convert import content_hash
 
 __version__ = "0.1.0"
@@ -36,6 +38,8 @@ __all__ = [
     "DatabaseIOError",
     "DatabaseLockedError",
     "DatabaseNotConfiguredError",
+    "Fixed",
+    "ForEachError",
     "InternalError",
     "InvalidArgumentError",
     "NotFoundError",
@@ -43,8 +47,12 @@ __all__ = [
     "SchemaMismatchError",
     "SciDBError",
     "StreamProtocolError",
+    "Thunk",
+    "ThunkResult",
     "TypeMismatchError",
     "configure_database",
     "content_hash",
+    "for_each",
     "get_database",
+    "thunk",
 ]

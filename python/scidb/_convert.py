@@ -247,10 +247,29 @@ def owned_value(ptr):
 
 def content_hash(obj):
     """The content hash (64 hex digits) scidb gives a Python value."""
+    buf = ctypes.create_string_buffer(HASH_SIZE)
+    if type(obj) is np.ndarray and obj.dtype.isnative and obj.flags.c_contiguous and obj.dtype in CODES:
+        # Hashed where it lies: no copy into a value first.
+        shape = (c_uint64 * max(obj.ndim, 1))(*obj.shape)
+        check(lib.scidb_array_hash(CODES[obj.dtype], shape, obj.ndim, c_void_p(obj.ctypes.data), obj.nbytes, 0, buf))
+        return buf.value.decode("ascii")
     handle = owned_value(to_value(obj))
     try:
-        buf = ctypes.create_string_buffer(HASH_SIZE)
-        check(lib.scidb_value_hash(handle.ptr, buf))
-        return buf.value.decode("ascii")
+        return value_hash(handle)
     finally:
         handle.close()
+
+
+def value_hash(handle):
+    """The content hash of an owned value handle."""
+    buf = ctypes.create_string_buffer(HASH_SIZE)
+    check(lib.scidb_value_hash(handle.ptr, buf))
+    return buf.value.decode("ascii")
+
+
+def source_hash(language, text):
+    """The source hash the library gives a function's normalized text."""
+    data = text.encode("utf-8")
+    buf = ctypes.create_string_buffer(HASH_SIZE)
+    check(lib.scidb_source_hash(language.encode("ascii"), data, len(data), buf))
+    return buf.value.decode("ascii")

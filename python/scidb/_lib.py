@@ -128,6 +128,49 @@ _declare("scidb_value_list_get", [P, c_size_t, PP])
 _declare("scidb_value_map_entry", [P, c_size_t, POINTER(c_void_p), POINTER(c_size_t), PP])
 _declare("scidb_value_table_to_arrow", [P, c_void_p, c_void_p])
 _declare("scidb_value_hash", [P, POINTER(c_char)])
+_declare("scidb_array_hash", [c_uint32, POINTER(c_uint64), c_size_t, c_void_p, c_size_t, c_uint32, POINTER(c_char)])
+_declare("scidb_source_hash", [c_char_p, c_char_p, c_size_t, POINTER(c_char)])
+_declare("scidb_string_free", [PP], None)
+_declare("scidb_call_new", [c_char_p, c_char_p, c_char_p, c_char_p, c_uint32, PP])
+_declare("scidb_call_free", [PP], None)
+_declare("scidb_call_add_input_record", [P, P, c_char_p, c_char_p])
+_declare("scidb_call_add_input_hash", [P, c_char_p, c_char_p])
+_declare("scidb_call_add_constants", [P, c_char_p])
+_declare("scidb_call_set_output_count", [P, c_uint32])
+_declare("scidb_call_lookup", [P, P, POINTER(c_int32)])
+_declare("scidb_call_output_count", [P, POINTER(c_size_t)])
+_declare("scidb_call_output_record_id", [P, c_size_t, POINTER(c_char_p)])
+_declare("scidb_call_output_content_hash", [P, c_size_t, POINTER(c_char_p)])
+_declare("scidb_call_save_output", [P, P, c_uint32, c_char_p, c_char_p, P, POINTER(c_char)])
+_declare("scidb_provenance_json", [P, c_char_p, PP])
+_declare("scidb_upstream_provenance_json", [P, c_char_p, PP])
+
+
+class ForEachSummary(Structure):
+    """Mirror of ``scidb_foreach_summary``."""
+
+    _fields_ = [
+        ("run_id", ctypes.c_int64),
+        ("combinations", c_uint64),
+        ("to_run", c_uint64),
+        ("ran", c_uint64),
+        ("cached", c_uint64),
+        ("skipped", c_uint64),
+        ("failed", c_uint64),
+    ]
+
+
+_declare("scidb_foreach_new", [P, c_char_p, PP])
+_declare("scidb_foreach_free", [PP], None)
+_declare("scidb_foreach_summary_get", [P, POINTER(ForEachSummary)])
+_declare("scidb_foreach_report_json", [P, PP])
+_declare("scidb_foreach_next", [P, P, c_size_t, POINTER(c_size_t), POINTER(c_size_t)])
+_declare("scidb_foreach_item_input", [P, c_size_t, c_size_t, PP])
+_declare("scidb_foreach_item_metadata_json", [P, c_size_t, PP])
+_declare("scidb_foreach_item_done", [P, P, c_size_t, PP, c_size_t])
+_declare("scidb_foreach_item_failed", [P, c_size_t, c_char_p])
+_declare("scidb_foreach_finish", [P, P, POINTER(ForEachSummary)])
+_declare("scidb_run_log_json", [P, ctypes.c_int64, PP])
 
 
 def check(status):
@@ -135,6 +178,15 @@ def check(status):
     if status != 0:
         message = lib.scidb_last_error().decode("utf-8", "replace")
         raise BY_STATUS.get(status, SciDBError)(message, status)
+
+
+def take_string(ptr):
+    """The text of a string the library returned as owned, which is freed."""
+    try:
+        return ctypes.string_at(ptr).decode("utf-8")
+    finally:
+        p = c_void_p(ptr)
+        lib.scidb_string_free(ctypes.byref(p))
 
 
 def encode(text, what):

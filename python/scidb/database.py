@@ -9,7 +9,7 @@ from ctypes import byref, c_char_p, c_size_t, c_void_p
 import numpy as np
 
 from ._convert import from_value, owned_value, to_value
-from ._lib import RECORD_ID_SIZE, Handle, check, encode, lib
+from ._lib import RECORD_ID_SIZE, Handle, check, encode, lib, take_string
 from .exceptions import DatabaseNotConfiguredError, InvalidArgumentError
 
 _current = None
@@ -96,6 +96,84 @@ class Database:
             return rid.value.decode("ascii")
         finally:
             value.close()
+
+
+    def save_result(self, variable, result, metadata):
+        """Saves a thunk result with its lineage; returns the record id."""
+        return result._save(self, variable, metadata_json(metadata))
+
+    def run_log(self, run_id=None):
+        """The iterations of a ``for_each`` run (default: the latest) as a
+        DataFrame: ``run_id``, ``position``, ``metadata`` (dict),
+        ``status`` ("ran", "cached", "skipped", "failed"), ``message``
+        (why skipped, or the traceback), ``record_ids`` and ``cache_key``.
+        The same rows are in the ``_scidb_run_log`` table (and the runs in
+        ``_scidb_runs``) for SQL tools."""
+        import pandas as pd
+
+        p = c_void_p()
+        check(lib.scidb_run_log_json(self.ptr, int(run_id or 0), byref(p)))
+        rows = json.loads(take_string(p.value))
+        columns = ["run_id", "position", "metadata", "status", "message", "record_ids", "cache_key"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def get_provenance(self, variable, version=None, **metadata):
+        """What produced a record: a dict with ``function_name``,
+        ``function_hash``, ``language``, ``constants`` (name -> value),
+        ``inputs`` (dicts with ``name``, ``variable``, ``record_id``,
+        ``content_hash``), ``record_id``, ``variable``, ``metadata``,
+        ``cache_key``, ``source_hash``, ``function_version``,
+        ``output_index``, ``n_outputs`` and ``recorded_at``; None when the
+        record was saved without lineage.
+
+        ``variable`` is a variable type (class or name) chosen with
+        metadata, or ``version=record_id``; or a loaded or saved object.
+        """
+        rid = self._record_for_provenance(variable, version, metadata)
+        out = c_void_p()
+        check(lib.scidb_provenance_json(self.ptr, rid.encode("ascii"), byref(out)))
+        return json.loads(take_string(out.value))
+
+    def get_upstream_provenance(self, variable, version=None, **metadata):
+        """The provenance of a record and of everything upstream of it: a
+        list of dicts shaped as :meth:`get_provenance` returns, the record
+        first, then its inputs' producers, breadth-first. Records saved
+        without lineage (raw data) end the walk; they appear as inputs."""
+        rid = self._record_for_provenance(variable, version, metadata)
+        out = c_void_p()
+        check(lib.scidb_upstream_provenance_json(self.ptr, rid.encode("ascii"), byref(out)))
+        return json.loads(take_string(out.value))
+
+    def _record_for_provenance(self, variable, version, metadata):
+        from .thunk import ThunkResult
+        from .variable import BaseVariable
+
+        if isinstance(variable, (BaseVariable, ThunkResult)):
+            if version is not None or metadata:
+                raise InvalidArgumentError("give a loaded object or a variable type with metadata, not both")
+            if not variable.record_id:
+                raise InvalidArgumentError(f"{variable!r} has not been saved")
+            return variable.record_id
+        if isinstance(variable, type) and issubclass(variable, BaseVariable):
+            name = variable.variable_name()
+        elif isinstance(variable, str):
+            name = variable
+        else:
+            raise TypeError(
+                f"get_provenance needs a variable type (e.g. FilteredEMG) or a loaded record, "
+                f"got {type(variable).__name__}"
+            )
+        if version is not None:
+            if metadata:
+                raise InvalidArgumentError("version=... takes no other metadata")
+            return self.record_by_id(name, version).info()[0]["record_id"]
+        infos = self.load_records(name, metadata).info()
+        if len(infos) != 1:
+            raise InvalidArgumentError(
+                f"{len(infos)} {name} records match {metadata}; give the metadata of one "
+                "record, or version=record_id"
+            )
+        return infos[0]["record_id"]
 
 
 class Records:

@@ -51,10 +51,19 @@ class BaseVariable:
     @classmethod
     def save(cls, data, **metadata):
         """Saves ``data`` with metadata; returns the record id. Saving the
-        same content with the same metadata again stores nothing new."""
+        same content with the same metadata again stores nothing new.
+
+        A thunk result is saved with its lineage (function, inputs,
+        constants), and the call's constants are added to the metadata as
+        variant keys (``smoothing=0.2``)."""
+        from .thunk import ThunkResult
+
+        db = get_database()
+        if isinstance(data, ThunkResult):
+            return db.save_result(cls.variable_name(), data, metadata)
         if isinstance(data, BaseVariable):
             data = data.data
-        return get_database().save(cls.variable_name(), data, metadata)
+        return db.save(cls.variable_name(), data, metadata)
 
     @classmethod
     def save_chunks(cls, chunks, **metadata):

@@ -16,8 +16,11 @@
 mod arrow;
 mod chunks;
 mod db;
+mod foreach;
+mod lineage;
 mod metadata;
 mod records;
+mod source;
 mod stream;
 mod table;
 mod value;
@@ -25,8 +28,11 @@ mod value;
 pub use arrow::{ArrowArray, ArrowSchema};
 pub use chunks::*;
 pub use db::*;
+pub use foreach::*;
+pub use lineage::*;
 pub use metadata::*;
 pub use records::*;
+pub use source::*;
 pub use stream::*;
 pub use table::*;
 pub use value::*;
@@ -77,6 +83,23 @@ fn status_of(kind: ErrorKind) -> scidb_status {
         ErrorKind::Corrupt => SCIDB_CORRUPT,
         ErrorKind::Protocol => SCIDB_PROTOCOL,
         ErrorKind::Panic => SCIDB_PANIC,
+    }
+}
+
+/// The error kind a status stands for (a callback's failure keeps its kind).
+fn kind_of(status: scidb_status) -> ErrorKind {
+    match status {
+        SCIDB_NULL_ARGUMENT => ErrorKind::NullArgument,
+        SCIDB_NOT_FOUND => ErrorKind::NotFound,
+        SCIDB_AMBIGUOUS => ErrorKind::Ambiguous,
+        SCIDB_TYPE_MISMATCH => ErrorKind::TypeMismatch,
+        SCIDB_IO => ErrorKind::Io,
+        SCIDB_LOCKED => ErrorKind::Locked,
+        SCIDB_SCHEMA_MISMATCH => ErrorKind::SchemaMismatch,
+        SCIDB_RESERVED_KEY => ErrorKind::ReservedKey,
+        SCIDB_CORRUPT => ErrorKind::Corrupt,
+        SCIDB_PANIC => ErrorKind::Panic,
+        _ => ErrorKind::InvalidArgument,
     }
 }
 

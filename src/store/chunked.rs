@@ -18,8 +18,9 @@
 //! buffer pool does not keep what streams through.
 
 use super::preview::{Preview, KIND_OTHER};
-use super::{find, in_transaction_end, record_id, Database, NewRecord};
+use super::{find, record_id, Batch, Database, Prepared};
 use crate::chunked::{Chunk, ChunkRef, Header, Rechunker};
+use crate::codec;
 use crate::error::{Error, ErrorKind, Result, ResultExt};
 use crate::metadata::{self, Metadata, Query};
 use crate::value::{table_from_batch, Array, Value};
@@ -144,7 +145,7 @@ impl Database {
     pub fn chunk_reader_for_record(self: &Arc<Self>, record_id: &str) -> Result<ChunkReader> {
         let info = {
             let inner = self.lock();
-            find::by_id(&inner.conn, &self.schema_keys, None, record_id)?
+            find::by_id(&inner.conn, &self.schema_keys, None, record_id, true)?
         };
         ChunkReader::new(Arc::clone(self), info)
     }
@@ -244,9 +245,9 @@ fn store_chunk(conn: &Connection, stream: u64, bytes: &[u8], sizes: &mut Vec<u64
 }
 
 impl Database {
-    /// Inserts the record and commits, on the writer's connection and
-    /// transaction. When the content is stored already, the new words are
-    /// rolled back and the record points at the stored stream.
+    /// Commits the words (or, when the same content is stored already,
+    /// rolls them back and points the header at the stored stream), then
+    /// saves the record as `save` does, with the header as its value.
     fn commit_chunked(
         &self,
         conn: &Connection,
@@ -255,69 +256,62 @@ impl Database {
         hash: &str,
         mut header: Header,
     ) -> Result<String> {
-        let id = record_id(variable, &metadata::to_json_object(meta), hash);
         let mut inner = self.lock();
-        let known = inner.stored_hashes.contains(hash);
-        if known {
-            conn.execute_batch("ROLLBACK; BEGIN TRANSACTION")?;
-            let blob: Vec<u8> = conn.query_row(
+        if inner.stored_hashes.contains(hash) {
+            conn.execute_batch("ROLLBACK")?;
+            let blob: Vec<u8> = inner.conn.query_row(
                 "SELECT value FROM _scidb_records WHERE content_hash = ? LIMIT 1",
                 [hash],
                 |r| r.get(0),
             )?;
             header.stream = Header::decode(&blob)?.stream;
-        }
-        let committed = in_transaction_end(conn, || {
-            if !known {
+        } else {
+            in_transaction_end(conn, || {
                 conn.execute(
                     "INSERT INTO _scidb_values VALUES (?, ?, ?)",
                     params![hash, header.body_bytes, header.n_chunks() as i64],
                 )?;
-            }
-            if inner.record_ids.contains(&id) {
-                conn.execute(
-                    "UPDATE _scidb_records SET version = nextval('_scidb_version_seq'), \
-                     saved_at = ? WHERE record_id = ?",
-                    params![super::now(), id],
-                )?;
-                return Ok(None);
-            }
-            let preview = Preview {
+                Ok(())
+            })?;
+            inner.stored_hashes.insert(hash.to_string());
+        }
+        let record_id = record_id(variable, &metadata::to_json_object(meta), hash);
+        let prepared = Prepared {
+            variable,
+            record_id: record_id.clone(),
+            hash: hash.to_string(),
+            encoded: codec::Encoded::blob(header.encode()),
+            preview: Preview {
                 kind: KIND_OTHER,
                 text: Some(format!(
                     "chunked {}",
                     header.layout.describe(header.total_rows)
                 )),
-            };
-            let variant = self.variant_of(meta);
-            let old_sig = inner.signatures.get(variable);
-            let mut sig = old_sig.cloned().unwrap_or_default();
-            let widened = sig.absorb(meta, preview.kind, None) || old_sig.is_none();
-            self.insert_record(
-                conn,
-                &NewRecord {
-                    variable,
-                    record_id: &id,
-                    hash,
-                    blob: header.encode(),
-                    meta,
-                    variant: &variant,
-                    preview: &preview,
-                },
-            )?;
-            if widened {
-                super::views::apply(conn, variable, &self.schema_keys, old_sig, &sig)?;
-            }
-            Ok(Some((widened, sig)))
-        })?;
-        inner.stored_hashes.insert(hash.to_string());
-        if let Some((widened, sig)) = committed {
-            if widened {
-                inner.signatures.insert(variable.to_string(), sig);
-            }
-            inner.record_ids.insert(id.clone());
+            },
+            meta: meta.clone(),
+            variant: meta
+                .iter()
+                .filter(|(k, _)| !self.schema_keys.contains(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            table: None,
+        };
+        let mut batch = Batch::default();
+        self.plan_record(&inner, &mut batch, prepared)?;
+        self.commit(&mut inner, batch, |_| Ok(()))?;
+        Ok(record_id)
+    }
+}
+
+/// Commits the transaction open on `conn` after `f`, or rolls it back when
+/// `f` fails.
+fn in_transaction_end(conn: &Connection, f: impl FnOnce() -> Result<()>) -> Result<()> {
+    match f() {
+        Ok(()) => conn.execute_batch("COMMIT").map_err(Error::from),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
         }
-        Ok(id)
     }
 }
 

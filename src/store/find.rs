@@ -248,12 +248,14 @@ fn ambiguity(variants: &[RecordInfo], schema_keys: &[String]) -> Error {
     )
 }
 
-/// A record by its id, checking its variable type when one is given.
+/// A record by its id, checking its variable type when one is given; with
+/// its value blob when `with_blob`.
 pub fn by_id(
     conn: &Connection,
     schema_keys: &[String],
     variable: Option<&str>,
     record_id: &str,
+    with_blob: bool,
 ) -> Result<RecordInfo> {
     let name: Option<String> = {
         let mut stmt =
@@ -278,7 +280,7 @@ pub fn by_id(
         &name,
         &Query::new(),
         Some(record_id),
-        true,
+        with_blob,
     )
     .context(format!("loading record {record_id}"))?
     .into_iter()

@@ -6,6 +6,8 @@
 
 mod chunked;
 mod find;
+pub mod foreach;
+pub mod lineage;
 mod payload;
 mod preview;
 mod schema;
@@ -19,11 +21,11 @@ use crate::codec;
 use crate::error::{Error, ErrorKind, Result, ResultExt};
 use crate::hash::content_hash;
 use crate::metadata::{self, Metadata, Query};
-use crate::value::Value;
+use crate::value::{Table, Value};
 use duckdb::types::ToSqlOutput::{self, Owned};
 use duckdb::types::{TimeUnit, Value as Sql, ValueRef};
 use duckdb::{params, Connection};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use views::Signature;
 
@@ -42,6 +44,8 @@ pub struct Database {
     schema_keys: Vec<String>,
     /// The INSERT of a record, which depends only on the schema keys.
     insert_sql: String,
+    /// Counts records newer than a given one at its location and variant.
+    newer_sql: String,
     inner: Mutex<Inner>,
     _claim: OpenClaim,
 }
@@ -86,27 +90,64 @@ struct Inner {
     conn: Connection,
     /// Each variable type's view signature, as committed.
     signatures: BTreeMap<String, Signature>,
-    /// Ids of all records, and hashes of all bodies stored outside record
-    /// rows. DuckDB's file lock makes this process the only writer, so
-    /// these sets stand in for unique indexes, which cost more per insert.
-    record_ids: HashSet<String>,
+    /// Every record's content hash by record id, and the hashes of bodies
+    /// stored outside record rows. DuckDB's file lock makes this process
+    /// the only writer, so these maps stand in for unique indexes, which
+    /// cost more per insert, and answer cache lookups without a query.
+    records: HashMap<String, String>,
     stored_hashes: HashSet<String>,
+    /// The calls whose results were saved, by cache key (see `lineage`).
+    calls: HashMap<String, lineage::CallEntry>,
+    /// The id the next lineage row gets.
+    next_lineage_id: i64,
     /// Open chunk readers and writers, and DuckDB's memory limit from
     /// before the first one lowered it (see `chunked`).
     streaming_users: usize,
     memory_limit_before: Option<String>,
 }
 
-/// A record about to be inserted.
-struct NewRecord<'a> {
+/// A value ready to be written: what a save computes before the lock.
+struct Prepared<'a> {
     variable: &'a str,
-    record_id: &'a str,
-    hash: &'a str,
-    /// The value (or, for a large array, its header; see `codec`).
-    blob: Vec<u8>,
-    meta: &'a Metadata,
-    variant: &'a Metadata,
-    preview: &'a preview::Preview,
+    record_id: String,
+    hash: String,
+    encoded: codec::Encoded<'a>,
+    preview: preview::Preview,
+    meta: Metadata,
+    /// The metadata that is not schema keys.
+    variant: Metadata,
+    table: Option<&'a Table>,
+}
+
+/// A write a save needs. A record that exists and is already the newest
+/// of its location and variant needs none.
+enum Action<'a> {
+    /// The record exists; make it the newest version again.
+    Bump(String),
+    Insert(Box<Insert<'a>>),
+}
+
+struct Insert<'a> {
+    p: Prepared<'a>,
+    external: bool,
+    new_external: bool,
+    widened: bool,
+    /// The view's signature before (when widened) and after (when widened
+    /// or rows are copied for a table).
+    old: Option<Signature>,
+    sig: Option<Signature>,
+}
+
+/// Records about to be written together, and what the in-memory state
+/// gains once they commit.
+#[derive(Default)]
+struct Batch<'a> {
+    actions: Vec<Action<'a>>,
+    signatures: BTreeMap<String, Signature>,
+    records: HashMap<String, String>,
+    hashes: HashSet<String>,
+    /// Lineage rows the batch writes besides the records.
+    lineage_writes: usize,
 }
 
 impl Database {
@@ -130,18 +171,22 @@ impl Database {
         conn.set_prepared_statement_cache_capacity(64);
         schema::prepare(&conn, schema_keys, lineage_path).context(format!("opening {path}"))?;
         let signatures = views::load_signatures(&conn)?;
-        let record_ids = column_set(&conn, "SELECT record_id FROM _scidb_records")?;
+        let records = column_pairs(&conn, "SELECT record_id, content_hash FROM _scidb_records")?;
         let stored_hashes = column_set(&conn, "SELECT content_hash FROM _scidb_values")?;
+        let (calls, next_lineage_id) = lineage::load_calls(&conn)?;
         Ok(Database {
             path: path.to_string(),
             insert_sql: insert_record_sql(schema_keys),
+            newer_sql: newer_record_sql(schema_keys),
             _claim: claim,
             schema_keys: schema_keys.to_vec(),
             inner: Mutex::new(Inner {
                 conn,
                 signatures,
-                record_ids,
+                records,
                 stored_hashes,
+                calls,
+                next_lineage_id,
                 streaming_users: 0,
                 memory_limit_before: None,
             }),
@@ -175,102 +220,183 @@ impl Database {
 
     /// Saves a value under a variable type with metadata; returns the record
     /// id. Saving identical content and metadata again stores nothing new:
-    /// the existing record becomes the newest version again.
+    /// the existing record becomes the newest version again (nothing is
+    /// written when it already is).
     pub fn save(&self, variable: &str, meta: &Metadata, value: &Value) -> Result<String> {
+        let prepared = self.prepare(variable, meta.clone(), value)?;
+        let record_id = prepared.record_id.clone();
+        let mut inner = self.lock();
+        let mut batch = Batch::default();
+        self.plan_record(&inner, &mut batch, prepared)?;
+        self.commit(&mut inner, batch, |_| Ok(()))?;
+        Ok(record_id)
+    }
+
+    /// Computes everything a save needs that does not touch the database.
+    fn prepare<'a>(
+        &self,
+        variable: &'a str,
+        meta: Metadata,
+        value: &'a Value,
+    ) -> Result<Prepared<'a>> {
         metadata::validate_identifier("variable type", variable)?;
         for k in meta.keys() {
             metadata::validate_key(k)?;
         }
         value.validate().context(format!("saving {variable}"))?;
         let hash = content_hash(value);
-        let meta_json = metadata::to_json_object(meta);
-        let record_id = record_id(variable, &meta_json, &hash);
-        let encoded = codec::encode(value);
-        let preview = preview::preview(value);
-        let variant = self.variant_of(meta);
-        let table = match value {
-            Value::Table(t) => Some(t),
-            _ => None,
-        };
-
-        let mut inner = self.lock();
-        let conn = &inner.conn;
-        if inner.record_ids.contains(&record_id) {
-            // Same content, same metadata: make the record the newest again.
-            conn.prepare_cached(
-                "UPDATE _scidb_records SET version = nextval('_scidb_version_seq'), \
-                 saved_at = ? WHERE record_id = ?",
-            )?
-            .execute(params![now(), record_id])
-            .context(format!("saving {variable}"))?;
-            return Ok(record_id);
-        }
-        let old_sig = inner.signatures.get(variable);
-        let mut sig = old_sig.cloned().unwrap_or_default();
-        let widened = sig.absorb(meta, preview.kind, table) || old_sig.is_none();
-        let external = payload::is_external(encoded.body);
-        let new_external = external && !inner.stored_hashes.contains(&hash);
-        let record = NewRecord {
-            variable,
-            record_id: &record_id,
-            hash: &hash,
-            blob: if external {
-                encoded.external_blob()
-            } else {
-                encoded.inline_blob()
-            },
-            meta,
-            variant: &variant,
-            preview: &preview,
-        };
-        if !widened && !new_external && table.is_none() {
-            // The common case is one INSERT, committed on its own.
-            self.insert_record(conn, &record)
-                .context(format!("saving {variable}"))?;
-        } else {
-            in_transaction(conn, || {
-                if new_external {
-                    payload::store_external(conn, &hash, encoded.body)?;
-                }
-                self.insert_record(conn, &record)?;
-                if widened {
-                    views::apply(conn, variable, &self.schema_keys, old_sig, &sig)?;
-                }
-                if let Some(t) = table {
-                    views::insert_rows(conn, variable, &record_id, t, &sig)?;
-                }
-                Ok(())
-            })
-            .context(format!("saving {variable}"))?;
-        }
-        // Only what committed enters the caches.
-        if widened {
-            inner.signatures.insert(variable.to_string(), sig);
-        }
-        if external {
-            inner.stored_hashes.insert(hash);
-        }
-        inner.record_ids.insert(record_id.clone());
-        Ok(record_id)
-    }
-
-    /// The metadata that is not schema keys: the record's variant.
-    fn variant_of(&self, meta: &Metadata) -> Metadata {
-        meta.iter()
+        let record_id = record_id(variable, &metadata::to_json_object(&meta), &hash);
+        let variant: Metadata = meta
+            .iter()
             .filter(|(k, _)| !self.schema_keys.contains(k))
             .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+            .collect();
+        Ok(Prepared {
+            variable,
+            record_id,
+            hash,
+            encoded: codec::encode(value),
+            preview: preview::preview(value),
+            meta,
+            variant,
+            table: match value {
+                Value::Table(t) => Some(t),
+                _ => None,
+            },
+        })
     }
 
-    fn insert_record(&self, conn: &Connection, r: &NewRecord<'_>) -> Result<()> {
+    /// Decides what saving one record writes, and notes in the batch what
+    /// the in-memory state gains once it commits.
+    fn plan_record<'a>(&self, inner: &Inner, batch: &mut Batch<'a>, p: Prepared<'a>) -> Result<()> {
+        if batch.records.contains_key(&p.record_id) || inner.records.contains_key(&p.record_id) {
+            return self.plan_existing(inner, batch, &p.record_id);
+        }
+        let old = batch
+            .signatures
+            .get(p.variable)
+            .or_else(|| inner.signatures.get(p.variable))
+            .cloned();
+        let mut sig = old.clone().unwrap_or_default();
+        let widened = sig.absorb(&p.meta, p.preview.kind, p.table) || old.is_none();
+        let external = payload::is_external(p.encoded.body);
+        let new_external =
+            external && !inner.stored_hashes.contains(&p.hash) && !batch.hashes.contains(&p.hash);
+        if external {
+            batch.hashes.insert(p.hash.clone());
+        }
+        batch.records.insert(p.record_id.clone(), p.hash.clone());
+        if widened {
+            batch.signatures.insert(p.variable.to_string(), sig.clone());
+        }
+        let keep_sig = widened || p.table.is_some();
+        batch.actions.push(Action::Insert(Box::new(Insert {
+            p,
+            external,
+            new_external,
+            widened,
+            old: if widened { old } else { None },
+            sig: keep_sig.then_some(sig),
+        })));
+        Ok(())
+    }
+
+    /// Plans saving a record that exists: it becomes the newest version
+    /// again unless it already is (or was written earlier in the batch).
+    fn plan_existing(&self, inner: &Inner, batch: &mut Batch<'_>, record_id: &str) -> Result<()> {
+        if !batch.records.contains_key(record_id) && self.has_newer(&inner.conn, record_id)? {
+            batch.actions.push(Action::Bump(record_id.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Whether a newer record shares this record's location and variant.
+    fn has_newer(&self, conn: &Connection, record_id: &str) -> Result<bool> {
+        let n: i64 = conn
+            .prepare_cached(&self.newer_sql)?
+            .query_row([record_id], |r| r.get(0))
+            .context("comparing versions")?;
+        Ok(n > 0)
+    }
+
+    /// Writes a planned batch, then `extra` (lineage), in one transaction
+    /// (a lone simple write commits on its own), and only then lets the
+    /// in-memory state see what was written.
+    fn commit(
+        &self,
+        inner: &mut Inner,
+        batch: Batch<'_>,
+        extra: impl FnOnce(&Connection) -> Result<()>,
+    ) -> Result<()> {
+        let lone_simple = batch.lineage_writes == 0
+            && match batch.actions.as_slice() {
+                [] | [Action::Bump(_)] => true,
+                [Action::Insert(i)] => !i.new_external && !i.widened && i.p.table.is_none(),
+                _ => false,
+            };
+        let conn = &inner.conn;
+        let write_all = || -> Result<()> {
+            for action in &batch.actions {
+                self.write(conn, action)?;
+            }
+            extra(conn)
+        };
+        if lone_simple {
+            write_all()?;
+        } else {
+            in_transaction(conn, write_all)?;
+        }
+        inner.signatures.extend(batch.signatures);
+        inner.records.extend(batch.records);
+        inner.stored_hashes.extend(batch.hashes);
+        Ok(())
+    }
+
+    fn write(&self, conn: &Connection, action: &Action<'_>) -> Result<()> {
+        let i = match action {
+            Action::Bump(record_id) => {
+                conn.prepare_cached(
+                    "UPDATE _scidb_records SET version = nextval('_scidb_version_seq'), \
+                     saved_at = ? WHERE record_id = ?",
+                )?
+                .execute(params![now(), record_id])
+                .context(format!("making record {record_id} the newest"))?;
+                return Ok(());
+            }
+            Action::Insert(i) => i,
+        };
+        let p = &i.p;
+        let what = || format!("saving {}", p.variable);
+        if i.new_external {
+            payload::store_external(conn, &p.hash, p.encoded.body).context(what())?;
+        }
+        let blob = if i.external {
+            p.encoded.external_blob()
+        } else {
+            p.encoded.inline_blob()
+        };
+        self.insert_record(conn, p, &blob).context(what())?;
+        if let Some(sig) = &i.sig {
+            if i.widened {
+                views::apply(conn, p.variable, &self.schema_keys, i.old.as_ref(), sig)
+                    .context(what())?;
+            }
+            if let Some(t) = p.table {
+                views::insert_rows(conn, p.variable, &p.record_id, t, sig).context(what())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn insert_record(&self, conn: &Connection, r: &Prepared<'_>, blob: &[u8]) -> Result<()> {
         let text = |t: &str| Owned(Sql::Text(t.to_string()));
         // The value blob is bound by reference: a 1 MiB body is not copied.
         let mut args: Vec<ToSqlOutput<'_>> = vec![
-            text(r.record_id),
+            text(&r.record_id),
             text(r.variable),
-            text(r.hash),
-            ToSqlOutput::Borrowed(ValueRef::Blob(&r.blob)),
-            Owned(Sql::Text(metadata::to_json_object(r.variant))),
+            text(&r.hash),
+            ToSqlOutput::Borrowed(ValueRef::Blob(blob)),
+            Owned(Sql::Text(metadata::to_json_object(&r.variant))),
             Owned(now()),
             r.preview.text.as_deref().map_or(Owned(Sql::Null), text),
         ];
@@ -363,7 +489,7 @@ impl Database {
         if let Some(v) = variable {
             self.require_variable(&inner, v)?;
         }
-        let info = find::by_id(&inner.conn, &self.schema_keys, variable, record_id)?;
+        let info = find::by_id(&inner.conn, &self.schema_keys, variable, record_id, true)?;
         let mut records = self.with_values(&inner.conn, vec![info])?;
         records
             .pop()
@@ -407,6 +533,35 @@ fn insert_record_sql(schema_keys: &[String]) -> String {
     )
 }
 
+/// Counts the records newer than record `?` with the same variable type,
+/// location (schema keys, NULL matching NULL) and variant.
+fn newer_record_sql(schema_keys: &[String]) -> String {
+    let same_keys: String = schema_keys
+        .iter()
+        .map(|k| {
+            let c = schema::key_column(k);
+            format!(" AND b.{c} IS NOT DISTINCT FROM a.{c}")
+        })
+        .collect();
+    format!(
+        "SELECT count(*) FROM _scidb_records a JOIN _scidb_records b \
+         ON b.variable = a.variable AND b.variant = a.variant{same_keys} \
+         WHERE a.record_id = ? AND b.version > a.version"
+    )
+}
+
+/// The pairs of a two-column query, as a map.
+fn column_pairs(conn: &Connection, sql: &str) -> Result<HashMap<String, String>> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut out = HashMap::new();
+    for row in rows {
+        let (k, v) = row?;
+        out.insert(k, v);
+    }
+    Ok(out)
+}
+
 /// The values of a one-column query, as a set.
 fn column_set(conn: &Connection, sql: &str) -> Result<HashSet<String>> {
     let mut stmt = conn.prepare(sql)?;
@@ -443,12 +598,6 @@ pub fn record_id(variable: &str, metadata_json: &str, content_hash: &str) -> Str
 /// it fails, so a failed save leaves the database as it was.
 fn in_transaction<T>(conn: &Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
     conn.execute_batch("BEGIN TRANSACTION")?;
-    in_transaction_end(conn, f)
-}
-
-/// Runs `f` as the end of the transaction open on `conn`: commits when it
-/// succeeds, rolls back when it fails.
-fn in_transaction_end<T>(conn: &Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
     let result = f().and_then(|v| {
         conn.execute_batch("COMMIT")?;
         Ok(v)

@@ -33,19 +33,10 @@ pub fn prepare(
     let wanted = serde_json::to_string(schema_keys).map_err(|e| Error::invalid(e.to_string()))?;
     let result = match stored {
         Some(existing) if existing == wanted => {
-            let layout: Option<String> = conn
-                .query_row(
-                    "SELECT value FROM _scidb_info WHERE key = 'layout_version'",
-                    [],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if layout.as_deref() != Some(LAYOUT_VERSION) {
-                return Err(Error::corrupt(format!(
-                    "the database has scidb layout version {layout:?}; this scidb reads version {LAYOUT_VERSION}"
-                )));
-            }
-            Ok(())
+            check_layout(conn)?;
+            // Files written before lineage existed gain its tables.
+            super::lineage::create_tables(conn)?;
+            super::foreach::create_tables(conn)
         }
         Some(existing) => Err(Error::new(
             ErrorKind::SchemaMismatch,
@@ -66,6 +57,22 @@ pub fn prepare(
             w BIGINT NOT NULL);",
     )
     .context("creating _scidb_words")
+}
+
+fn check_layout(conn: &Connection) -> Result<()> {
+    let layout: Option<String> = conn
+        .query_row(
+            "SELECT value FROM _scidb_info WHERE key = 'layout_version'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if layout.as_deref() != Some(LAYOUT_VERSION) {
+        return Err(Error::corrupt(format!(
+            "the database has scidb layout version {layout:?}; this scidb reads version {LAYOUT_VERSION}"
+        )));
+    }
+    Ok(())
 }
 
 fn create(
@@ -115,9 +122,12 @@ fn create(
         })
     });
     match result {
-        Ok(()) => conn
-            .execute_batch("COMMIT")
-            .context("creating scidb's tables"),
+        Ok(()) => {
+            conn.execute_batch("COMMIT")
+                .context("creating scidb's tables")?;
+            super::lineage::create_tables(conn)?;
+            super::foreach::create_tables(conn)
+        }
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK");
             Err(Error::from(e).context("creating scidb's tables"))
