@@ -21,8 +21,6 @@ pub mod types;
 
 pub use session::{Options, Stream};
 
-use crate::error::{Error, Result};
-
 /// The stream plugin's data formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -30,17 +28,4 @@ pub enum Format {
     Arrow,
     /// `format:'tsv'` (SciDB's default): tab-separated text.
     Tsv,
-}
-
-impl Format {
-    /// Parses "arrow" (or its plugin name "feather") and "tsv".
-    pub fn from_name(name: &str) -> Result<Format> {
-        match name {
-            "arrow" | "feather" => Ok(Format::Arrow),
-            "tsv" => Ok(Format::Tsv),
-            other => Err(Error::invalid(format!(
-                "unknown stream format '{other}'; use 'arrow' (the plugin's 'feather') or 'tsv'"
-            ))),
-        }
-    }
 }

@@ -109,10 +109,6 @@ impl Stream {
         )
     }
 
-    pub fn format(&self) -> Format {
-        self.format
-    }
-
     /// Chunks read so far (the end marker is not a chunk).
     pub fn chunks_read(&self) -> u64 {
         self.chunks_read
