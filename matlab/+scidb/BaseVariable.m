@@ -102,7 +102,11 @@ classdef BaseVariable
                 for f = 1:numel(fields)
                     item.(fields{f}) = records(i).(fields{f});
                 end
-                out(i) = item;
+                if numel(records) == 1
+                    out = item;   % a plain object: Octave cannot index into object arrays (x.a.b)
+                else
+                    out(i) = item;
+                end
             end
         end
     end

@@ -38,7 +38,7 @@ function result = for_each(fn, inputs, outputs, varargin)
         thunk = scidb.Thunk(fn);
     end
     [iterate, keys, dry_run, quiet] = parse_options(varargin);
-    [spec_inputs, n_inputs] = describe_inputs(inputs);
+    [spec_inputs, constants] = describe_inputs(inputs);
     if ~iscell(outputs)
         outputs = {outputs};
     end
@@ -64,7 +64,7 @@ function result = for_each(fn, inputs, outputs, varargin)
     scidb_mex('foreach_new', to_json(spec));
     cleanup = onCleanup(@() scidb_mex('foreach_free'));
     if ~dry_run
-        run_all(thunk, numel(outputs), n_inputs, quiet);
+        run_all(thunk, numel(outputs), constants, quiet);
         scidb_mex('foreach_finish');
     end
     report = jsondecode(scidb_mex('foreach_report'));
@@ -107,7 +107,9 @@ function [iterate, keys, dry_run, quiet] = parse_options(pairs)
     end
 end
 
-function [spec_inputs, n] = describe_inputs(inputs)
+function [spec_inputs, constants] = describe_inputs(inputs)
+    % CONSTANTS: per input, {value} for a constant (passed to the function
+    % as given, not as the core's JSON number), {} for a loaded input.
     if ~isstruct(inputs) || numel(inputs) ~= 1
         error('scidb:invalidArgument', ...
               'inputs must be a struct: parameter name -> variable type, scidb.Fixed or constant');
@@ -115,7 +117,9 @@ function [spec_inputs, n] = describe_inputs(inputs)
     names = fieldnames(inputs);
     n = numel(names);
     spec_inputs = cell(1, n);
+    constants = cell(1, n);
     for i = 1:n
+        constants{i} = {};
         v = inputs.(names{i});
         if isa(v, 'scidb.Fixed')
             spec_inputs{i} = struct('name', names{i}, 'variable', v.variable, 'fixed', v.overrides);
@@ -123,6 +127,7 @@ function [spec_inputs, n] = describe_inputs(inputs)
             spec_inputs{i} = struct('name', names{i}, 'variable', class(v));
         elseif (ischar(v) && size(v, 1) <= 1) || ((isnumeric(v) || islogical(v)) && isscalar(v))
             spec_inputs{i} = struct('name', names{i}, 'constant', v);
+            constants{i} = {v};
         else
             error('scidb:invalidArgument', ...
                   'input ''%s'' must be a variable type, scidb.Fixed or a constant (number, logical, text), got a %s', ...
@@ -131,8 +136,10 @@ function [spec_inputs, n] = describe_inputs(inputs)
     end
 end
 
-function run_all(thunk, n_outputs, n_inputs, quiet)
+function run_all(thunk, n_outputs, constants, quiet)
     fn = thunk.fn;
+    n_inputs = numel(constants);
+    is_constant = ~cellfun(@isempty, constants);
     report = jsondecode(scidb_mex('foreach_report'));
     total = report.summary.to_run;
     done = 0;
@@ -147,8 +154,12 @@ function run_all(thunk, n_outputs, n_inputs, quiet)
         end
         for i = 1:numel(items)
             outputs = cell(1, n_outputs);
+            args = items(i).inputs;
+            for k = find(is_constant)
+                args{k} = constants{k}{1};
+            end
             try
-                [outputs{:}] = fn(items(i).inputs{:});
+                [outputs{:}] = fn(args{:});
                 scidb_mex('foreach_done', items(i).index, outputs);
             catch err
                 failed = failed + 1;
