@@ -61,8 +61,10 @@ mex: build octave-deps
 	$(OCTAVE) --no-gui --norc --quiet --eval "addpath('matlab'); scidb.build_mex('$(LIB_DIR)');"
 
 ## The Octave suite; its cross-language tests run Python with $(PYTHON).
+## Then the stream plugin's scenarios through an Octave child, under the harness.
 test-octave: mex python-deps
 	cd matlab/tests && SCIDB_PYTHON=$(PYTHON) $(OCTAVE) --no-gui --norc --quiet --eval "exit(double(~run_tests()))"
+	cd python && $(PYTHON) -m pytest -q ../matlab/tests/stream
 
 ## The main job: on embedded DuckDB files, the Python demo (save, load,
 ## versions, the SQL view), then the seed's full pipeline from Octave.

@@ -12,6 +12,7 @@
 #define MAX_DEPTH 200
 
 static int value_in(const mxArray *a, scidb_value **out, const char *path, int depth);
+static int is_null(const mxArray *a);
 
 /* The scidb dtype and element size of a MATLAB numeric or logical class. */
 static int dtype_of(const mxArray *a, const char *path, uint32_t *dtype, size_t *size)
@@ -286,14 +287,22 @@ static int table_column_in(scidb_value *table, const char *name, const mxArray *
         return fail("scidb:typeMismatch",
                     "%s: table columns of class %s cannot be saved (numeric, logical, text)", child,
                     mxGetClassName(col));
-    /* Text cells: convert each to a scidb string, then add them at once. */
+    /* Text cells: convert each to a scidb string, then add them at once.
+     * A [] cell is a missing one. */
     scidb_value **texts = mxCalloc(rows ? rows : 1, sizeof *texts);
     const char **ptrs = mxCalloc(rows ? rows : 1, sizeof *ptrs);
     size_t *lens = mxCalloc(rows ? rows : 1, sizeof *lens);
+    uint8_t *validity = mxCalloc(rows ? rows : 1, 1);
+    int any_missing = 0;
     int rc = 0;
     for (size_t r = 0; r < rows && rc == 0; r++) {
         const mxArray *cell = mxGetCell(cells, r);
-        if (cell == NULL || !mxIsChar(cell)) {
+        if (cell == NULL || is_null(cell)) {
+            any_missing = 1;
+            continue;
+        }
+        validity[r] = 1;
+        if (!mxIsChar(cell)) {
             rc = fail("scidb:typeMismatch", "%s: row %zu is not text", child, r + 1);
             break;
         }
@@ -301,8 +310,10 @@ static int table_column_in(scidb_value *table, const char *name, const mxArray *
         if (rc == 0 && (st = scidb_value_string(texts[r], &ptrs[r], &lens[r])) != SCIDB_OK)
             rc = fail_status(st, child);
     }
-    if (rc == 0 && (st = scidb_value_table_add_text(table, name, ptrs, lens, NULL)) != SCIDB_OK)
+    if (rc == 0 && (st = scidb_value_table_add_text(table, name, ptrs, lens,
+                                                    any_missing ? validity : NULL)) != SCIDB_OK)
         rc = fail_status(st, child);
+    mxFree(validity);
     for (size_t r = 0; r < rows; r++)
         scidb_value_free(&texts[r]);
     mxFree(texts);
@@ -311,16 +322,10 @@ static int table_column_in(scidb_value *table, const char *name, const mxArray *
     return rc;
 }
 
-/* A MATLAB table, read through table2struct(t, 'ToScalar', true). */
-static int table_in(const mxArray *a, scidb_value **out, const char *path)
+/* Equal-length columns, the fields of a scalar struct, as a table. */
+static int struct_columns_in(const mxArray *columns, size_t rows, scidb_value **out,
+                             const char *path)
 {
-    mxArray *args[3] = {(mxArray *)a, mxCreateString("ToScalar"), mxCreateLogicalScalar(1)};
-    mxArray *columns = NULL;
-    mxArray *height = NULL;
-    if (call_matlab(1, &columns, 3, args, "table2struct") != 0 ||
-        call_matlab(1, &height, 1, args, "height") != 0)
-        return -1;
-    size_t rows = (size_t)mxGetScalar(height);
     scidb_status st = scidb_value_new_table(rows, out);
     if (st != SCIDB_OK)
         return fail_status(st, path);
@@ -333,6 +338,30 @@ static int table_in(const mxArray *a, scidb_value **out, const char *path)
         }
     }
     return 0;
+}
+
+/* A MATLAB table, read through table2struct(t, 'ToScalar', true). */
+static int table_in(const mxArray *a, scidb_value **out, const char *path)
+{
+    mxArray *args[3] = {(mxArray *)a, mxCreateString("ToScalar"), mxCreateLogicalScalar(1)};
+    mxArray *columns = NULL;
+    mxArray *height = NULL;
+    if (call_matlab(1, &columns, 3, args, "table2struct") != 0 ||
+        call_matlab(1, &height, 1, args, "height") != 0)
+        return -1;
+    return struct_columns_in(columns, (size_t)mxGetScalar(height), out, path);
+}
+
+int columns_to_value(const mxArray *columns, scidb_value **out, const char *path)
+{
+    if (!mxIsStruct(columns) || mxGetNumberOfElements(columns) != 1)
+        return fail("scidb:invalidArgument", "%s: columns must be a scalar struct", path);
+    size_t rows = 0;
+    if (mxGetNumberOfFields(columns) > 0) {
+        const mxArray *first = mxGetFieldByNumber(columns, 0, 0);
+        rows = first ? mxGetNumberOfElements(first) : 0;
+    }
+    return struct_columns_in(columns, rows, out, path);
 }
 
 static int is_null(const mxArray *a)

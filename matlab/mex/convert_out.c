@@ -313,14 +313,20 @@ static int numeric_column_out(const scidb_column_view *col, size_t rows, mxArray
     return 0;
 }
 
-/* A text column as an n x 1 cell of char rows; missing cells are ''. */
-static int text_column_out(const scidb_value *table, size_t index, size_t rows, mxArray **out)
+/* A text column as an n x 1 cell of char rows; missing cells are [] (so
+ * they differ from '' and go back as missing). */
+static int text_column_out(const scidb_value *table, const scidb_column_view *col, size_t index,
+                           size_t rows, mxArray **out)
 {
     *out = mxCreateCellMatrix(rows, 1);
     for (size_t r = 0; r < rows; r++) {
         const char *utf8;
         size_t len;
         mxArray *cell = NULL;
+        if (col->validity && !col->validity[r]) {
+            mxSetCell(*out, r, mxCreateDoubleMatrix(0, 0, mxREAL));
+            continue;
+        }
         if (check(scidb_value_table_text(table, index, r, &utf8, &len), "reading a table") != 0 ||
             text_to_mx(utf8, len, &cell) != 0)
             return -1;
@@ -413,7 +419,7 @@ static int table_out(const scidb_value *v, mxArray **out)
         rc = check(scidb_value_table_column(v, c, &col), "reading a table");
         if (rc != 0)
             break;
-        rc = col.is_text ? text_column_out(v, c, rows, &columns[c])
+        rc = col.is_text ? text_column_out(v, &col, c, rows, &columns[c])
                          : numeric_column_out(&col, rows, &columns[c]);
         names[c] = mxCalloc(col.name_len + 1, 1);
         memcpy(names[c], col.name, col.name_len);

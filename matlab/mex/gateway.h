@@ -43,6 +43,9 @@ int cmd_load_record(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 
 /* A MATLAB value as a new scidb value; `path` names it in messages. */
 int to_value(const mxArray *a, scidb_value **out, const char *path);
+/* The fields of a scalar struct, equal-length column vectors of numbers,
+ * logicals or text (cellstr), as a new table value. */
+int columns_to_value(const mxArray *columns, scidb_value **out, const char *path);
 /* A scidb value as a new MATLAB value. */
 int from_value(const scidb_value *v, mxArray **out);
 
@@ -70,5 +73,12 @@ int cmd_foreach_failed(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[
 int cmd_foreach_finish(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 int cmd_foreach_free(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 int cmd_run_log(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+
+/* SciDB stream() child commands (stream.c); stream_release forgets it. */
+void stream_release(void);
+int cmd_stream_open(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_stream_read(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_stream_write(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_stream_close(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 
 #endif

@@ -22,6 +22,13 @@ static void close_database(void)
     }
 }
 
+/* Unloading the MEX (or leaving MATLAB) releases everything it holds. */
+static void at_exit(void)
+{
+    stream_release();
+    close_database();
+}
+
 scidb_db *current_database(void)
 {
     return database;
@@ -356,6 +363,10 @@ static const struct command COMMANDS[] = {
     {"foreach_finish", cmd_foreach_finish, 0, 0},
     {"foreach_free", cmd_foreach_free, 0, 0},
     {"run_log", cmd_run_log, 1, 1},
+    {"stream_open", cmd_stream_open, 1, 0},
+    {"stream_read", cmd_stream_read, 0, 1},
+    {"stream_write", cmd_stream_write, 1, 0},
+    {"stream_close", cmd_stream_close, 0, 0},
 };
 
 void mexFunction(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
@@ -363,7 +374,7 @@ void mexFunction(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
     static int registered = 0;
     char name[32];
     if (!registered) {
-        mexAtExit(close_database);
+        mexAtExit(at_exit);
         registered = 1;
     }
     if (scidb_abi_version() != SCIDB_ABI_VERSION)

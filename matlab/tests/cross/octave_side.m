@@ -106,7 +106,7 @@ function [cases, same_hash] = expected_from_python()
     cases.none = [];
     % A DataFrame is a struct of columns on Octave; the Int64 column with a
     % missing cell is promoted to double with NaN, the missing text is ''.
-    cases.dataframe = struct('x', [1; 2], 'n', [1; NaN], 's', {{'a'; ''}});
+    cases.dataframe = struct('x', [1; 2], 'n', [1; NaN], 's', {{'a'; []}});   % a missing text cell is []
     % Values whose Octave form is the same logical value (same hash).
     same_hash = {'f64_matrix', 'f64_0d', 'f64_fortran', 'py_float', 'py_int', 'py_bool', ...
                  'i32_3d', 'i8', 'u8', 'i16', 'u16', 'u32', 'i64', 'u64', 'f32', 'bool', ...
