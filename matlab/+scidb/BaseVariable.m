@@ -62,6 +62,46 @@ classdef BaseVariable
             out = rmfield(scidb_mex('list_versions', class(obj), varargin), 'data');
         end
 
+        function record_id = save_chunks(obj, chunks, varargin)
+        %SAVE_CHUNKS Save one value from a sequence of chunks, never holding
+        %   it whole: CHUNKS is a cell array of chunks or a function handle
+        %   that returns the next chunk on each call and [] after the last.
+        %   Array chunks are joined along their first dimension (rows),
+        %   tables or structs of columns by rows. Stored chunks hold about
+        %   one million cells. Nothing is saved when a chunk is refused or
+        %   the function errors. Returns the record id; read the value back
+        %   with load_chunks (load gives it whole only up to 256 MiB).
+            writer = scidb_mex('chunk_writer_open', class(obj), varargin);
+            try
+                if iscell(chunks)
+                    for i = 1:numel(chunks)
+                        scidb_mex('chunk_writer_add', writer, chunks{i});
+                    end
+                elseif isa(chunks, 'function_handle')
+                    while true
+                        chunk = chunks();
+                        if isnumeric(chunk) && isempty(chunk)
+                            break;
+                        end
+                        scidb_mex('chunk_writer_add', writer, chunk);
+                    end
+                else
+                    error('scidb:invalidArgument', 'chunks must be a cell array or a function handle, got a %s', ...
+                          class(chunks));
+                end
+            catch err
+                scidb_mex('chunk_writer_free', writer);
+                rethrow(err);
+            end
+            record_id = scidb_mex('chunk_writer_finish', writer);
+        end
+
+        function reader = load_chunks(obj, varargin)
+        %LOAD_CHUNKS A scidb.ChunkReader over the chunks of the value saved
+        %   with save_chunks that the metadata selects (one record, as load).
+            reader = scidb.ChunkReader(class(obj), varargin);
+        end
+
         function p = provenance(obj, varargin)
         %PROVENANCE What produced the record the metadata selects: a struct
         %   with function_name, function_hash, language, constants (a

@@ -57,7 +57,7 @@ static const void *numeric_data(const mxArray *a, uint32_t dtype)
     return mxGetData(a);
 }
 
-static int numeric_in(const mxArray *a, scidb_value **out, const char *path)
+static int numeric_array_in(const mxArray *a, scidb_value **out, const char *path, int keep_1x1)
 {
     uint32_t dtype;
     size_t size;
@@ -67,7 +67,7 @@ static int numeric_in(const mxArray *a, scidb_value **out, const char *path)
     const mwSize *dims = mxGetDimensions(a);
     size_t count = mxGetNumberOfElements(a);
     /* A 1x1 array is what MATLAB has for a scalar. */
-    int scalar = nd == 2 && dims[0] == 1 && dims[1] == 1;
+    int scalar = !keep_1x1 && nd == 2 && dims[0] == 1 && dims[1] == 1;
     uint64_t shape[64];
     if (nd > 64)
         return fail("scidb:typeMismatch", "%s: arrays of more than 64 dimensions cannot be saved", path);
@@ -77,6 +77,20 @@ static int numeric_in(const mxArray *a, scidb_value **out, const char *path)
         dtype, scalar ? NULL : shape, scalar ? 0 : (size_t)nd, count ? numeric_data(a, dtype) : NULL,
         count * size, scalar ? SCIDB_ARRAY_SCALAR : SCIDB_ARRAY_COLUMN_MAJOR, out);
     return st == SCIDB_OK ? 0 : fail_status(st, path);
+}
+
+static int numeric_in(const mxArray *a, scidb_value **out, const char *path)
+{
+    return numeric_array_in(a, out, path, 0);
+}
+
+int chunk_to_value(const mxArray *a, scidb_value **out, const char *path)
+{
+    if (mxIsStruct(a))
+        return columns_to_value(a, out, path);
+    if ((mxIsNumeric(a) || mxIsLogical(a)) && !mxIsSparse(a))
+        return numeric_array_in(a, out, path, 1);
+    return to_value(a, out, path);
 }
 
 static int char_in(const mxArray *a, scidb_value **out, const char *path)

@@ -46,6 +46,8 @@ int to_value(const mxArray *a, scidb_value **out, const char *path);
 /* The fields of a scalar struct, equal-length column vectors of numbers,
  * logicals or text (cellstr), as a new table value. */
 int columns_to_value(const mxArray *columns, scidb_value **out, const char *path);
+/* A chunk: numeric arrays stay arrays (1x1 too), structs are columns. */
+int chunk_to_value(const mxArray *a, scidb_value **out, const char *path);
 /* A scidb value as a new MATLAB value. */
 int from_value(const scidb_value *v, mxArray **out);
 
@@ -80,5 +82,15 @@ int cmd_stream_open(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 int cmd_stream_read(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 int cmd_stream_write(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 int cmd_stream_close(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+
+/* Chunked values (chunks.c); chunks_release frees every writer and reader. */
+void chunks_release(void);
+int cmd_chunk_writer_open(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_chunk_writer_add(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_chunk_writer_finish(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_chunk_writer_free(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_chunk_reader_open(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_chunk_reader_next(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_chunk_reader_free(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 
 #endif

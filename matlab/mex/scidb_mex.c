@@ -15,7 +15,8 @@ static scidb_db *database = NULL;
 
 static void close_database(void)
 {
-    foreach_release(); /* a plan must not outlive its database */
+    foreach_release(); /* plans, writers and readers must not outlive their database */
+    chunks_release();
     if (database) {
         scidb_db_free(&database);
         mexUnlock();
@@ -367,6 +368,13 @@ static const struct command COMMANDS[] = {
     {"stream_read", cmd_stream_read, 0, 1},
     {"stream_write", cmd_stream_write, 1, 0},
     {"stream_close", cmd_stream_close, 0, 0},
+    {"chunk_writer_open", cmd_chunk_writer_open, 2, 1},
+    {"chunk_writer_add", cmd_chunk_writer_add, 2, 0},
+    {"chunk_writer_finish", cmd_chunk_writer_finish, 1, 1},
+    {"chunk_writer_free", cmd_chunk_writer_free, 1, 0},
+    {"chunk_reader_open", cmd_chunk_reader_open, 2, 3},
+    {"chunk_reader_next", cmd_chunk_reader_next, 1, 1},
+    {"chunk_reader_free", cmd_chunk_reader_free, 1, 0},
 };
 
 void mexFunction(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])

@@ -1,0 +1,163 @@
+/* Chunked values from MATLAB: save a value from a sequence of chunks and
+ * read it back chunk by chunk, never holding it whole (the core's
+ * scidb_chunk_writer / scidb_chunk_reader). Open writers and readers live
+ * in small slot tables; MATLAB holds slot numbers (scidb.ChunkReader and
+ * BaseVariable.save_chunks free them) and unloading the MEX frees all. */
+#include <stdio.h>
+#include <string.h>
+
+#include "gateway.h"
+
+#define SLOTS 64
+
+static scidb_chunk_writer *writers[SLOTS];
+static scidb_chunk_reader *readers[SLOTS];
+
+void chunks_release(void)
+{
+    for (int i = 0; i < SLOTS; i++) {
+        scidb_chunk_writer_free(&writers[i]);
+        scidb_chunk_reader_free(&readers[i]);
+    }
+}
+
+static int free_slot(void **slots, double *out)
+{
+    for (int i = 0; i < SLOTS; i++) {
+        if (slots[i] == NULL) {
+            *out = i + 1;
+            return 0;
+        }
+    }
+    return fail("scidb:invalidArgument", "more than %d chunked values are open at once", SLOTS);
+}
+
+/* The open slot `a` names (1-based), or -1 with a pending error. */
+static int slot_arg(const mxArray *a, void **slots, const char *what)
+{
+    if (!mxIsDouble(a) || mxGetNumberOfElements(a) != 1)
+        return fail("scidb:invalidArgument", "a %s handle must be a number", what);
+    double d = mxGetScalar(a);
+    int i = (int)d - 1;
+    if (d != (double)(i + 1) || i < 0 || i >= SLOTS || slots[i] == NULL)
+        return fail("scidb:invalidArgument", "no open %s has handle %g", what, d);
+    return i;
+}
+
+/* chunk_writer_open(variable, pairs) -> handle */
+int cmd_chunk_writer_open(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    char *variable = NULL, *meta = NULL;
+    double slot = 0;
+    (void)nlhs, (void)nrhs;
+    if (require_database() != 0 || free_slot((void **)writers, &slot) != 0 ||
+        get_text(prhs[0], "the variable type", &variable) != 0)
+        return -1;
+    int rc = pairs_json(prhs[1], &meta);
+    if (rc == 0)
+        rc = check(scidb_chunk_writer_open(current_database(), variable, meta,
+                                           &writers[(int)slot - 1]),
+                   "");
+    if (rc == 0)
+        plhs[0] = mxCreateDoubleScalar(slot);
+    mxFree(variable);
+    if (meta)
+        mxFree(meta);
+    return rc;
+}
+
+/* chunk_writer_add(handle, chunk) */
+int cmd_chunk_writer_add(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    scidb_value *chunk = NULL;
+    (void)nlhs, (void)plhs, (void)nrhs;
+    int i = slot_arg(prhs[0], (void **)writers, "chunk writer");
+    if (i < 0)
+        return -1;
+    int rc = chunk_to_value(prhs[1], &chunk, "chunk");
+    if (rc == 0)
+        rc = check(scidb_chunk_writer_add(writers[i], chunk), "adding a chunk");
+    scidb_value_free(&chunk);
+    return rc;
+}
+
+/* chunk_writer_finish(handle) -> record id; the handle is freed. */
+int cmd_chunk_writer_finish(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    char record_id[SCIDB_RECORD_ID_SIZE];
+    (void)nlhs, (void)nrhs;
+    int i = slot_arg(prhs[0], (void **)writers, "chunk writer");
+    if (i < 0)
+        return -1;
+    int rc = check(scidb_chunk_writer_finish(writers[i], record_id), "saving the chunks");
+    scidb_chunk_writer_free(&writers[i]);
+    return rc == 0 ? text_to_mx(record_id, strlen(record_id), &plhs[0]) : -1;
+}
+
+/* chunk_writer_free(handle): discards an unfinished value. */
+int cmd_chunk_writer_free(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    (void)nlhs, (void)plhs, (void)nrhs;
+    int i = slot_arg(prhs[0], (void **)writers, "chunk writer");
+    if (i >= 0)
+        scidb_chunk_writer_free(&writers[i]);
+    return 0;
+}
+
+/* chunk_reader_open(variable, pairs) -> [handle, n_chunks, rows]; a
+ * 'version' pair opens exactly that record. */
+int cmd_chunk_reader_open(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    char *variable = NULL, *query = NULL;
+    double slot = 0;
+    uint32_t kind;
+    uint64_t n_chunks, rows;
+    (void)nlhs, (void)nrhs;
+    if (require_database() != 0 || free_slot((void **)readers, &slot) != 0 ||
+        get_text(prhs[0], "the variable type", &variable) != 0)
+        return -1;
+    scidb_chunk_reader **reader = &readers[(int)slot - 1];
+    int rc = pairs_json(prhs[1], &query);
+    if (rc == 0)
+        rc = check(scidb_chunk_reader_open(current_database(), variable, query, reader), "");
+    if (rc == 0)
+        rc = check(scidb_chunk_reader_info(*reader, &kind, &n_chunks, &rows), "");
+    if (rc == 0) {
+        plhs[0] = mxCreateDoubleScalar(slot);
+        plhs[1] = mxCreateDoubleScalar((double)n_chunks);
+        plhs[2] = mxCreateDoubleScalar((double)rows);
+    } else {
+        scidb_chunk_reader_free(reader);
+    }
+    mxFree(variable);
+    if (query)
+        mxFree(query);
+    return rc;
+}
+
+/* chunk_reader_next(handle) -> the next chunk, or [] after the last. */
+int cmd_chunk_reader_next(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    scidb_value *chunk = NULL;
+    (void)nlhs, (void)nrhs;
+    int i = slot_arg(prhs[0], (void **)readers, "chunk reader");
+    if (i < 0 || check(scidb_chunk_reader_next(readers[i], &chunk), "reading a chunk") != 0)
+        return -1;
+    if (chunk == NULL) {
+        plhs[0] = mxCreateDoubleMatrix(0, 0, mxREAL);
+        return 0;
+    }
+    int rc = from_value(chunk, &plhs[0]);
+    scidb_value_free(&chunk);
+    return rc;
+}
+
+/* chunk_reader_free(handle) */
+int cmd_chunk_reader_free(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    (void)nlhs, (void)plhs, (void)nrhs;
+    int i = slot_arg(prhs[0], (void **)readers, "chunk reader");
+    if (i >= 0)
+        scidb_chunk_reader_free(&readers[i]);
+    return 0;
+}
