@@ -67,6 +67,7 @@ demo: python-deps
 bench: python-deps mex
 	$(PYTHON) bench/run.py
 	$(PYTHON) bench/lineage.py
+	$(PYTHON) bench/foreach.py
 	$(PYTHON) bench/mex.py
 
 ## Regenerates include/scidb.h from src/ffi.
