@@ -59,9 +59,11 @@ test-octave: mex python-deps
 	cd matlab/tests && SCIDB_PYTHON=$(PYTHON) $(OCTAVE) --no-gui --norc --quiet --eval "exit(double(~run_tests()))"
 
 ## The main job: saves and loads from Python on an embedded DuckDB file
-## and prints the SQL view.
+## and prints the SQL view, then runs the seed's full pipeline (three
+## for_each steps, a changed setting, a groupby, provenance).
 demo: python-deps
 	$(PYTHON) examples/demo.py
+	$(PYTHON) examples/pipeline.py
 
 ## Benchmarks (not part of the tests): tables, side by side.
 bench: python-deps mex
