@@ -58,12 +58,14 @@ mex: build octave-deps
 test-octave: mex python-deps
 	cd matlab/tests && SCIDB_PYTHON=$(PYTHON) $(OCTAVE) --no-gui --norc --quiet --eval "exit(double(~run_tests()))"
 
-## The main job: saves and loads from Python on an embedded DuckDB file
-## and prints the SQL view, then runs the seed's full pipeline (three
-## for_each steps, a changed setting, a groupby, provenance).
-demo: python-deps
+## The main job: on embedded DuckDB files, the Python demo (save, load,
+## versions, the SQL view), then the seed's full pipeline from Python
+## (three for_each steps, a changed setting, a groupby, provenance) and
+## from Octave.
+demo: python-deps mex
 	$(PYTHON) examples/demo.py
 	$(PYTHON) examples/pipeline.py
+	$(OCTAVE) --no-gui --norc --quiet examples/matlab/pipeline.m
 
 ## Benchmarks (not part of the tests): tables, side by side.
 bench: python-deps mex

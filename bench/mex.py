@@ -1,4 +1,4 @@
-"""`make bench-mex`: the MATLAB gateway's per-call overhead, measured side by
+"""Run by `make bench`: the MATLAB gateway's per-call overhead, measured side by
 side in one run: scalar save and load from Octave (through the MEX and the
 +scidb package) against the same calls from C, and save+load of a 100 MB
 double matrix from Octave against Octave's own `save -binary`/`load`.

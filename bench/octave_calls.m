@@ -19,7 +19,7 @@ function octave_calls(path, n, big_mb)
         t = tic();
         loaded = variable.load('subject', i - 1, 'session', 'a');
         load_ms(i) = toc(t) * 1e3;
-        if loaded.data ~= (i - 1) * 0.5
+        if ~isequal(loaded.data, (i - 1) * 0.5)
             error('load returned another value');
         end
     end

@@ -25,7 +25,13 @@ classdef BaseVariable
         function record_id = save(obj, data, varargin)
         %SAVE Save DATA with metadata pairs; returns the record id.
         %   Saving the same content with the same metadata again stores
-        %   nothing new and returns the same id.
+        %   nothing new and returns the same id. A scidb.ThunkResult is
+        %   saved with its lineage (the function, inputs and constants that
+        %   produced it); its constants become metadata keys of the record.
+            if isa(data, 'scidb.ThunkResult')
+                record_id = data.save_as(class(obj), varargin);
+                return;
+            end
             if isa(data, 'scidb.BaseVariable')
                 data = data.data;
             end
@@ -55,6 +61,35 @@ classdef BaseVariable
         %   content_hash, version and saved_at.
             out = rmfield(scidb_mex('list_versions', class(obj), varargin), 'data');
         end
+
+        function p = provenance(obj, varargin)
+        %PROVENANCE What produced the record the metadata selects: a struct
+        %   with function_name, function_hash, language, constants (a
+        %   struct), inputs (a struct array with name, variable, record_id,
+        %   content_hash), record_id, ... ; [] when it was saved without
+        %   lineage. Raises scidb:ambiguous unless one record matches.
+            p = decode(scidb_mex('provenance', single_record(obj, varargin).record_id));
+        end
+
+        function steps = upstream_provenance(obj, varargin)
+        %UPSTREAM_PROVENANCE The provenance of the selected record and of
+        %   every saved input upstream of it, across languages: a cell
+        %   array of provenance structs, the record first.
+            steps = decode(scidb_mex('upstream_provenance', single_record(obj, varargin).record_id));
+            if isstruct(steps)
+                steps = num2cell(steps);
+            end
+        end
+    end
+
+    methods (Access = private)
+        function record = single_record(obj, pairs)
+            record = load(obj, pairs{:});
+            if numel(record) ~= 1
+                error('scidb:ambiguous', '%d %s records match; give metadata that selects one', ...
+                      numel(record), class(obj));
+            end
+        end
     end
 
     methods (Static, Access = private)
@@ -67,8 +102,21 @@ classdef BaseVariable
                 for f = 1:numel(fields)
                     item.(fields{f}) = records(i).(fields{f});
                 end
-                out(i) = item;
+                if numel(records) == 1
+                    out = item;   % a plain object: Octave cannot index into object arrays (x.a.b)
+                else
+                    out(i) = item;
+                end
             end
         end
+    end
+end
+
+function value = decode(json)
+    % JSON from the library; 'null' is [].
+    if strcmp(json, 'null')
+        value = [];
+    else
+        value = jsondecode(json);
     end
 end

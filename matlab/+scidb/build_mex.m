@@ -22,7 +22,7 @@ function mex_path = build_mex(library_dir)
               library_dir);
     end
     sources = fullfile(here, 'mex', {'scidb_mex.c', 'convert_in.c', 'convert_out.c', ...
-                                     'columns.c', 'errors.c'});
+                                     'columns.c', 'errors.c', 'lineage.c', 'foreach.c'});
     include = ['-I', fullfile(repo, 'include')];
     link = {['-L', library_dir], '-lscidb', ['-Wl,-rpath,', library_dir]};
     out = fullfile(here, 'scidb_mex');

@@ -15,24 +15,20 @@ struct keys {
     char names[MAX_KEYS][KEY_LEN];
 };
 
-static int check(scidb_status st)
-{
-    return st == SCIDB_OK ? 0 : fail_status(st, "load_all");
-}
 
 /* Adds a record's metadata keys to the union, keeping first-seen order
  * (each record lists schema keys first, so the union does too). */
 static int collect_keys(const scidb_value *meta, struct keys *keys)
 {
     size_t n;
-    if (check(scidb_value_len(meta, &n)) != 0)
+    if (check(scidb_value_len(meta, &n), "load_all") != 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
         const char *key;
         size_t len;
         const scidb_value *item;
         size_t k;
-        if (check(scidb_value_map_entry(meta, i, &key, &len, &item)) != 0)
+        if (check(scidb_value_map_entry(meta, i, &key, &len, &item), "load_all") != 0)
             return -1;
         if (len >= KEY_LEN)
             return fail("scidb:internal", "metadata key longer than %d characters", KEY_LEN - 1);
@@ -134,7 +130,7 @@ static int data_column(const scidb_value **values, size_t n, mxArray **out)
         char *dst = mxGetData(*out);
         for (size_t r = 0; r < n; r++) {
             scidb_array_view view;
-            if (check(scidb_value_array(values[r], &view)) != 0)
+            if (check(scidb_value_array(values[r], &view), "load_all") != 0)
                 return -1;
             memcpy(dst + r * size, view.data, size);
         }
@@ -155,7 +151,7 @@ static int data_column(const scidb_value **values, size_t n, mxArray **out)
 int records_to_columns(scidb_records *records, mxArray **out)
 {
     size_t n;
-    if (check(scidb_records_count(records, &n)) != 0)
+    if (check(scidb_records_count(records, &n), "load_all") != 0)
         return -1;
     struct keys *keys = mxCalloc(1, sizeof *keys);
     const scidb_value **metas = mxCalloc(n ? n : 1, sizeof *metas);
@@ -163,10 +159,10 @@ int records_to_columns(scidb_records *records, mxArray **out)
     const char **names = NULL;
     mxArray **columns = NULL;
     int rc = -1;
-    if (n > 0 && check(scidb_records_values(records, values, n)) != 0)
+    if (n > 0 && check(scidb_records_values(records, values, n), "load_all") != 0)
         goto done;
     for (size_t r = 0; r < n; r++)
-        if (check(scidb_records_metadata_value(records, r, &metas[r])) != 0 ||
+        if (check(scidb_records_metadata_value(records, r, &metas[r]), "load_all") != 0 ||
             collect_keys(metas[r], keys) != 0)
             goto done;
     size_t ncols = keys->count + 1;

@@ -13,10 +13,6 @@
 
 static int value_out(const scidb_value *v, mxArray **out, int depth);
 
-static int check(scidb_status st, const char *what)
-{
-    return st == SCIDB_OK ? 0 : fail_status(st, what);
-}
 
 static mxClassID class_of(uint32_t dtype, mxComplexity *cplx)
 {

@@ -45,6 +45,11 @@ int fail_status(scidb_status status, const char *what)
     return fail(status_id(status), "%s", message);
 }
 
+int check(scidb_status st, const char *what)
+{
+    return st == SCIDB_OK ? 0 : fail_status(st, what);
+}
+
 void raise_pending(void)
 {
     /* Copies first: the message buffers are reused by the next call. */

@@ -19,6 +19,27 @@ int fail(const char *id, const char *fmt, ...);
 int fail_status(scidb_status status, const char *what);
 /* Raises the pending error as a MATLAB error (does not return). */
 void raise_pending(void);
+/* 0 when `st` is SCIDB_OK, else the pending error of a failed call. */
+int check(scidb_status st, const char *what);
+
+/* The database opened by scidb.configure_database, or NULL. */
+scidb_db *current_database(void);
+/* 0 when a database is open, else a pending scidb:notConfigured error. */
+int require_database(void);
+/* The cell {'name', value, ...} as metadata JSON (mxMalloc'd). */
+int pairs_json(const mxArray *pairs, char **out_json);
+/* A 1xN struct array of records: data (unless `with_data` is 0),
+ * metadata, record_id, content_hash, version, saved_at. */
+int records_out(scidb_records *records, int with_data, mxArray **out);
+
+/* Lineage commands (lineage.c), with the signature of every command. */
+int cmd_source_hash(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_matlab_signature(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_call_lookup(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_call_save(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_provenance(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_upstream_provenance(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_load_record(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 
 /* A MATLAB value as a new scidb value; `path` names it in messages. */
 int to_value(const mxArray *a, scidb_value **out, const char *path);
@@ -38,5 +59,16 @@ int get_text(const mxArray *a, const char *what, char **out);
 int text_to_mx(const char *utf8, size_t len, mxArray **out);
 /* Calls a MATLAB function, turning a MATLAB error into a pending error. */
 int call_matlab(int nout, mxArray **out, int nin, mxArray **in, const char *fn);
+
+/* for_each commands (foreach.c); foreach_release drops the live plan. */
+void foreach_release(void);
+int cmd_foreach_new(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_foreach_report(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_foreach_next(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_foreach_done(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_foreach_failed(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_foreach_finish(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_foreach_free(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_run_log(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 
 #endif

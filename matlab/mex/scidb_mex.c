@@ -15,13 +15,19 @@ static scidb_db *database = NULL;
 
 static void close_database(void)
 {
+    foreach_release(); /* a plan must not outlive its database */
     if (database) {
         scidb_db_free(&database);
         mexUnlock();
     }
 }
 
-static int require_database(void)
+scidb_db *current_database(void)
+{
+    return database;
+}
+
+int require_database(void)
 {
     if (database == NULL)
         return fail("scidb:notConfigured",
@@ -29,16 +35,12 @@ static int require_database(void)
     return 0;
 }
 
-static int check(scidb_status st, const char *what)
-{
-    return st == SCIDB_OK ? 0 : fail_status(st, what);
-}
 
 /* ---- metadata given as 'name', value pairs -------------------------------- */
 
 /* The pairs cell {'subject', 1, 'session', "a"} as scidb metadata JSON
  * (mxMalloc'd). Names may be char or string (MATLAB's name=value syntax). */
-static int pairs_json(const mxArray *pairs, char **out_json)
+int pairs_json(const mxArray *pairs, char **out_json)
 {
     scidb_value *map = NULL, *item = NULL;
     char *json = NULL;
@@ -109,7 +111,7 @@ static int text_field(mxArray *s, size_t i, int field, const char *text)
 
 /* A 1xN struct array of the records: data (unless `with_data` is 0),
  * metadata, record_id, content_hash, version, saved_at. */
-static int records_out(scidb_records *records, int with_data, mxArray **out)
+int records_out(scidb_records *records, int with_data, mxArray **out)
 {
     size_t n;
     if (check(scidb_records_count(records, &n), "reading results") != 0)
@@ -339,6 +341,21 @@ static const struct command COMMANDS[] = {
     {"load_all_columns", cmd_load_all_columns, 2, 1},
     {"list_versions", cmd_list_versions, 2, 1},
     {"hash", cmd_hash, 1, 1},          {"convert", cmd_convert, 1, 1},
+    {"load_record", cmd_load_record, 1, 1},
+    {"source_hash", cmd_source_hash, 1, 1},
+    {"matlab_signature", cmd_matlab_signature, 1, 1},
+    {"call_lookup", cmd_call_lookup, 1, 1},
+    {"call_save", cmd_call_save, 6, 1},
+    {"provenance", cmd_provenance, 1, 1},
+    {"upstream_provenance", cmd_upstream_provenance, 1, 1},
+    {"foreach_new", cmd_foreach_new, 1, 0},
+    {"foreach_report", cmd_foreach_report, 0, 1},
+    {"foreach_next", cmd_foreach_next, 2, 1},
+    {"foreach_done", cmd_foreach_done, 2, 0},
+    {"foreach_failed", cmd_foreach_failed, 2, 0},
+    {"foreach_finish", cmd_foreach_finish, 0, 0},
+    {"foreach_free", cmd_foreach_free, 0, 0},
+    {"run_log", cmd_run_log, 1, 1},
 };
 
 void mexFunction(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])

@@ -11,6 +11,7 @@ function ok = run_tests(pattern)
     here = fileparts(mfilename('fullpath'));
     addpath(here);
     addpath(fullfile(here, 'types'));
+    addpath(fullfile(here, 'functions'));
     addpath(fileparts(here));   % matlab/: +scidb and the MEX
     files = dir(fullfile(here, pattern));
     passed = 0;

@@ -1,0 +1,2 @@
+classdef FilteredEMG < scidb.BaseVariable
+end

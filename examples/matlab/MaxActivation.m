@@ -1,0 +1,2 @@
+classdef MaxActivation < scidb.BaseVariable
+end

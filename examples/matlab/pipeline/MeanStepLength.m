@@ -1,0 +1,2 @@
+classdef MeanStepLength < scidb.BaseVariable
+end

@@ -1,0 +1,2 @@
+classdef RawForce < scidb.BaseVariable
+end

@@ -1,0 +1,2 @@
+classdef RawKinematicData < scidb.BaseVariable
+end

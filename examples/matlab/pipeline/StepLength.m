@@ -1,0 +1,2 @@
+classdef StepLength < scidb.BaseVariable
+end

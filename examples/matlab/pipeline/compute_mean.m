@@ -1,0 +1,4 @@
+function m = compute_mean(values)
+% The mean of a vector of values.
+    m = mean(values(:));
+end

@@ -1,0 +1,2 @@
+classdef Delta < scidb.BaseVariable
+end

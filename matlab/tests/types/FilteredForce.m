@@ -1,0 +1,2 @@
+classdef FilteredForce < scidb.BaseVariable
+end

@@ -1,0 +1,2 @@
+classdef Scaled < scidb.BaseVariable
+end
