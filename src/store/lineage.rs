@@ -15,7 +15,7 @@ use crate::value::Value;
 use duckdb::{params, Connection, OptionalExt};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value as Json;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// A call whose results were saved, as kept in memory.
 #[derive(Debug, Clone)]
@@ -124,28 +124,27 @@ fn plan_lineage<'a>(
     inner: &Inner,
     batch: &'a [CallOutputs<'a>],
     keys: &'a [String],
-    record_ids: &[Vec<String>],
+    record_ids: &'a [Vec<String>],
 ) -> LineagePlan<'a> {
     let mut plan = LineagePlan {
         calls: Vec::new(),
         rows: Vec::new(),
         next_id: inner.next_lineage_id,
     };
+    // What the batch itself adds, for the checks of later items.
+    let mut new_calls: HashSet<&str> = HashSet::new();
+    let mut new_rows: HashSet<(&str, u32, &str)> = HashSet::new();
     for ((c, key), ids) in batch.iter().zip(keys).zip(record_ids) {
         let key = key.as_str();
         let known = inner.calls.get(key);
-        if known.is_none() && !plan.calls.iter().any(|(k, _)| *k == key) {
+        if known.is_none() && new_calls.insert(key) {
             plan.calls.push((key, c.call));
         }
         for (out, id) in c.outputs.iter().zip(ids) {
             let recorded = known
                 .and_then(|e| e.outputs.get(out.index as usize))
-                .is_some_and(|ids| ids.contains(id))
-                || plan
-                    .rows
-                    .iter()
-                    .any(|r| r.key == key && r.index == out.index && &r.record_id == id);
-            if !recorded {
+                .is_some_and(|ids| ids.contains(id));
+            if !recorded && new_rows.insert((key, out.index, id.as_str())) {
                 plan.rows.push(LineageRow {
                     id: plan.next_id,
                     record_id: id.clone(),

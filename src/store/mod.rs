@@ -42,8 +42,6 @@ pub struct Database {
     schema_keys: Vec<String>,
     /// The INSERT of a record, which depends only on the schema keys.
     insert_sql: String,
-    /// The INSERT of `INSERT_GROUP` records in one statement.
-    insert_group_sql: String,
     /// Counts records newer than a given one at its location and variant.
     newer_sql: String,
     inner: Mutex<Inner>,
@@ -174,8 +172,7 @@ impl Database {
         let (calls, next_lineage_id) = lineage::load_calls(&conn)?;
         Ok(Database {
             path: path.to_string(),
-            insert_sql: insert_record_sql(schema_keys, 1),
-            insert_group_sql: insert_record_sql(schema_keys, INSERT_GROUP),
+            insert_sql: insert_record_sql(schema_keys),
             newer_sql: newer_record_sql(schema_keys),
             _claim: claim,
             schema_keys: schema_keys.to_vec(),
@@ -361,8 +358,8 @@ impl Database {
             };
         let conn = &inner.conn;
         let write_all = || -> Result<()> {
-            // Plain inserts (no view change, no table rows) go in groups
-            // of one statement: DuckDB's per-statement cost dominates.
+            // Plain inserts (no view change, no table rows) are written
+            // together: DuckDB's per-statement cost dominates.
             let mut plain: Vec<&Insert<'_>> = Vec::new();
             for action in &batch.actions {
                 match action {
@@ -432,8 +429,8 @@ impl Database {
         Ok(())
     }
 
-    /// Inserts plain records: groups of `INSERT_GROUP` in one statement,
-    /// the rest one by one.
+    /// Inserts plain records: one by one when they are few, else with an
+    /// appender after drawing their versions from the sequence at once.
     fn insert_records(&self, conn: &Connection, inserts: &[&Insert<'_>]) -> Result<()> {
         let blobs: Vec<Vec<u8>> = inserts
             .iter()
@@ -445,20 +442,33 @@ impl Database {
                 }
             })
             .collect();
-        if inserts.len() < INSERT_GROUP {
+        if inserts.len() < APPEND_FROM {
             for (i, blob) in inserts.iter().zip(&blobs) {
                 self.insert_record(conn, &i.p, blob)
                     .context(format!("saving {}", i.p.variable))?;
             }
             return Ok(());
         }
-        let mut args: Vec<ToSqlOutput<'_>> = Vec::new();
-        for (i, blob) in inserts.iter().zip(&blobs) {
-            args.extend(self.record_args(&i.p, blob));
+        let mut versions: Vec<i64> = conn
+            .prepare_cached("SELECT nextval('_scidb_version_seq') FROM range(?)")?
+            .query_map([inserts.len() as i64], |r| r.get(0))?
+            .collect::<std::result::Result<_, _>>()
+            .context("numbering versions")?;
+        versions.sort_unstable();
+        let mut app = conn.appender("_scidb_records")?;
+        for ((i, blob), version) in inserts.iter().zip(&blobs).zip(versions) {
+            let mut args = self.record_args(&i.p, blob);
+            // The table's column order: the version after the type, the
+            // preview after the schema keys.
+            let preview = args.remove(6);
+            args.insert(2, Owned(Sql::BigInt(version)));
+            args.push(preview);
+            let refs: Vec<&dyn duckdb::ToSql> =
+                args.iter().map(|a| a as &dyn duckdb::ToSql).collect();
+            app.append_row(refs.as_slice())
+                .context(format!("saving {}", i.p.variable))?;
         }
-        conn.prepare_cached(&self.insert_group_sql)?
-            .execute(duckdb::params_from_iter(args.iter()))
-            .context("recording records")?;
+        app.flush().context("recording records")?;
         Ok(())
     }
 
@@ -599,21 +609,22 @@ impl Database {
     }
 }
 
-/// Records inserted by one statement when a batch saves many.
-const INSERT_GROUP: usize = 64;
+/// Plain records of a batch written together; from this many on they
+/// go through an appender (row-at-a-time INSERTs cost far more).
+const INSERT_GROUP: usize = 1024;
+const APPEND_FROM: usize = 16;
 
-/// The INSERT of `rows` records, with a parameter per schema-key column.
-fn insert_record_sql(schema_keys: &[String], rows: usize) -> String {
+/// The INSERT of one record, with a parameter per schema-key column.
+fn insert_record_sql(schema_keys: &[String]) -> String {
     let key_cols: String = schema_keys
         .iter()
         .map(|k| format!(", {}", schema::key_column(k)))
         .collect();
     let key_marks = ", ?".repeat(schema_keys.len());
-    let row = format!("(?, ?, nextval('_scidb_version_seq'), ?, ?, ?, ?, ?{key_marks})");
     format!(
         "INSERT INTO _scidb_records (record_id, variable, version, content_hash, value, \
-         variant, saved_at, preview{key_cols}) VALUES {}",
-        vec![row; rows].join(", ")
+         variant, saved_at, preview{key_cols}) VALUES (?, ?, nextval('_scidb_version_seq'), \
+         ?, ?, ?, ?, ?{key_marks})"
     )
 }
 
