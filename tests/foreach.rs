@@ -230,3 +230,27 @@ fn a_changed_function_makes_the_newest_versions() {
     );
     assert_eq!(db.list_versions("Out", &q).unwrap().len(), 2);
 }
+
+#[test]
+fn an_input_matching_several_records_is_skipped_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "amb.duckdb");
+    seed(&db);
+    // Iterating over subject only: RawEMG has two sessions per subject.
+    let spec = Spec::from_json(
+        r#"{"function": {"language": "c", "name": "f", "version": "1"},
+            "iterate": [["subject", [1, 3]]],
+            "inputs": [{"name": "signal", "variable": "RawEMG"}], "outputs": ["Out"]}"#,
+    )
+    .unwrap();
+    let fe = ForEach::plan(&db, spec).unwrap();
+    let (status, msg, _) = fe.outcome(0).unwrap();
+    assert_eq!(status, Status::Skipped);
+    assert!(
+        msg.unwrap()
+            .contains("2 RawEMG records at subject=1 differ in session"),
+        "{msg:?}"
+    );
+    // Subject 3 has only a baseline: that one record is the input.
+    assert_eq!(fe.outcome(1).unwrap().0, Status::ToRun);
+}
