@@ -67,15 +67,19 @@ test-octave: mex python-deps
 	cd python && $(PYTHON) -m pytest -q ../matlab/tests/stream
 
 ## The main job: on embedded DuckDB files, the Python demo (save, load,
-## versions, the SQL view), then the seed's full pipeline from Octave.
+## versions, the SQL view), then the seed's full pipeline from Python
+## (three for_each steps, a changed setting, a groupby, provenance) and
+## from Octave.
 demo: python-deps mex
 	$(PYTHON) examples/demo.py
+	$(PYTHON) examples/pipeline.py
 	$(OCTAVE) --no-gui --norc --quiet examples/matlab/pipeline.m
 
 ## Benchmarks (not part of the tests): tables, side by side.
 bench: python-deps mex
 	$(PYTHON) bench/run.py
 	$(PYTHON) bench/lineage.py
+	$(PYTHON) bench/foreach.py
 	$(PYTHON) bench/mex.py
 	$(PYTHON) bench/stream.py
 

@@ -205,3 +205,52 @@ fn four_workers_save_what_one_saves() {
     assert_eq!(saved[0].len(), 600);
     assert_eq!(saved[0], saved[1]);
 }
+
+#[test]
+fn a_changed_function_makes_the_newest_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "v.duckdb");
+    for s in 0..40 {
+        let m = parse_metadata(&format!(r#"{{"subject": {s}, "session": "baseline"}}"#)).unwrap();
+        db.save("RawEMG", &m, &scalar(s as f64)).unwrap();
+    }
+    // Enough combinations that records are appended in bulk.
+    for (version, factor) in [("1", 2.0), ("2", 3.0)] {
+        let mut fe = ForEach::plan(&db, spec(version, SIGNAL, r#"["Out"]"#, "[]")).unwrap();
+        let s = parallel::run(&mut fe, &db, 1, |item| {
+            Ok(vec![scalar(factor * as_f64(&item.inputs[0]))])
+        })
+        .unwrap();
+        assert_eq!(s.ran, 40);
+    }
+    let q = parse_query(r#"{"subject": 7, "session": "baseline"}"#).unwrap();
+    assert_eq!(
+        as_f64(db.load("Out", &q).unwrap()[0].value.as_ref().unwrap()),
+        21.0
+    );
+    assert_eq!(db.list_versions("Out", &q).unwrap().len(), 2);
+}
+
+#[test]
+fn an_input_matching_several_records_is_skipped_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "amb.duckdb");
+    seed(&db);
+    // Iterating over subject only: RawEMG has two sessions per subject.
+    let spec = Spec::from_json(
+        r#"{"function": {"language": "c", "name": "f", "version": "1"},
+            "iterate": [["subject", [1, 3]]],
+            "inputs": [{"name": "signal", "variable": "RawEMG"}], "outputs": ["Out"]}"#,
+    )
+    .unwrap();
+    let fe = ForEach::plan(&db, spec).unwrap();
+    let (status, msg, _) = fe.outcome(0).unwrap();
+    assert_eq!(status, Status::Skipped);
+    assert!(
+        msg.unwrap()
+            .contains("2 RawEMG records at subject=1 differ in session"),
+        "{msg:?}"
+    );
+    // Subject 3 has only a baseline: that one record is the input.
+    assert_eq!(fe.outcome(1).unwrap().0, Status::ToRun);
+}

@@ -273,3 +273,20 @@ def test_bad_arguments(db):
         Fixed(RawEMG)
     with pytest.raises(scidb.InvalidArgumentError, match="no values"):
         for_each(bandpass_filter, inputs={"gain": 2}, outputs=[FilteredEMG], subject=[])
+
+
+def test_the_full_pipeline_example_runs_and_is_cached_the_second_time(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "pipeline.py"
+    path = str(tmp_path / "gait.duckdb")
+    first = subprocess.run([sys.executable, str(example), path], capture_output=True, text=True, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "30 with smoothing=0.2, 30 with smoothing=0.3" in first.stdout
+    assert "extract_step_length: 30 combinations: 30 ran" in first.stderr
+    again = subprocess.run([sys.executable, str(example), path, "--keep"], capture_output=True, text=True, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert again.stderr.count("0 ran, 30 cached") == 4, again.stderr
+    assert "upstream: MeanStepLength (compute_mean) <- StepLength (extract_step_length)" in again.stdout

@@ -13,7 +13,7 @@ use crate::value::Value;
 use std::collections::{HashSet, VecDeque};
 
 /// Combinations saved per transaction.
-const SAVE_BATCH: usize = 512;
+const SAVE_BATCH: usize = 2048;
 
 /// One combination to run: its position, metadata and input values, in
 /// the order of the spec's inputs (constants as scalar values).

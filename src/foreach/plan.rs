@@ -63,7 +63,13 @@ pub(crate) fn plan(db: &Database, spec: &Spec) -> Result<Vec<Combo>> {
     let iterate = resolve_values(db, spec, &indexes)?;
     let mut combos = Vec::new();
     for metadata in combinations(&iterate) {
-        combos.push(combo(spec, &template, &indexes, metadata)?);
+        combos.push(combo(
+            db.schema_keys(),
+            spec,
+            &template,
+            &indexes,
+            metadata,
+        )?);
     }
     let calls: Vec<&Call> = combos.iter().filter_map(|c| c.call.as_ref()).collect();
     let hits = db.lookup(&calls);
@@ -180,6 +186,7 @@ fn combinations(iterate: &[(String, Vec<MetaValue>)]) -> Vec<Metadata> {
 }
 
 fn combo(
+    schema_keys: &[String],
     spec: &Spec,
     template: &Call,
     indexes: &[Option<InputIndex<'_>>],
@@ -216,7 +223,7 @@ fn combo(
                 many.len(),
                 ix.variable,
                 describe(ix, &wanted),
-                differing_keys(many)
+                differing_keys(many, schema_keys)
             ),
         };
         return Ok(Combo {
@@ -247,11 +254,15 @@ fn describe(ix: &InputIndex<'_>, wanted: &[String]) -> String {
 
 /// The metadata keys whose values differ between records (schema keys not
 /// iterated over, or variant keys).
-fn differing_keys(records: &[RecordInfo]) -> String {
+fn differing_keys(records: &[RecordInfo], schema_keys: &[String]) -> String {
     let mut keys: Vec<String> = Vec::new();
-    let differ = |a: &RecordInfo, b: &RecordInfo| a.location != b.location;
-    if records.windows(2).any(|w| differ(&w[0], &w[1])) {
-        keys.push("schema keys".into());
+    for (i, k) in schema_keys.iter().enumerate() {
+        if records
+            .iter()
+            .any(|r| r.location.get(i) != records[0].location.get(i))
+        {
+            keys.push(k.clone());
+        }
     }
     for r in records {
         for k in r.variant.keys() {

@@ -15,7 +15,7 @@ use crate::value::Value;
 use duckdb::{params, Connection, OptionalExt};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value as Json;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// A call whose results were saved, as kept in memory.
 #[derive(Debug, Clone)]
@@ -124,28 +124,27 @@ fn plan_lineage<'a>(
     inner: &Inner,
     batch: &'a [CallOutputs<'a>],
     keys: &'a [String],
-    record_ids: &[Vec<String>],
+    record_ids: &'a [Vec<String>],
 ) -> LineagePlan<'a> {
     let mut plan = LineagePlan {
         calls: Vec::new(),
         rows: Vec::new(),
         next_id: inner.next_lineage_id,
     };
+    // What the batch itself adds, for the checks of later items.
+    let mut new_calls: HashSet<&str> = HashSet::new();
+    let mut new_rows: HashSet<(&str, u32, &str)> = HashSet::new();
     for ((c, key), ids) in batch.iter().zip(keys).zip(record_ids) {
         let key = key.as_str();
         let known = inner.calls.get(key);
-        if known.is_none() && !plan.calls.iter().any(|(k, _)| *k == key) {
+        if known.is_none() && new_calls.insert(key) {
             plan.calls.push((key, c.call));
         }
         for (out, id) in c.outputs.iter().zip(ids) {
             let recorded = known
                 .and_then(|e| e.outputs.get(out.index as usize))
-                .is_some_and(|ids| ids.contains(id))
-                || plan
-                    .rows
-                    .iter()
-                    .any(|r| r.key == key && r.index == out.index && &r.record_id == id);
-            if !recorded {
+                .is_some_and(|ids| ids.contains(id));
+            if !recorded && new_rows.insert((key, out.index, id.as_str())) {
                 plan.rows.push(LineageRow {
                     id: plan.next_id,
                     record_id: id.clone(),
@@ -258,6 +257,20 @@ impl Database {
             }
         }
         let mut plan = Batch::default();
+        // Cache hits saved where they already are: one version check for all.
+        let mut existing: Vec<String> = Vec::new();
+        for (ci, c) in batch.iter().enumerate() {
+            for (oi, out) in c.outputs.iter().enumerate() {
+                if let (None, Some((_, hash))) = (out.value, &sources[ci][oi]) {
+                    let target = self.target_id(out.variable, &metas[ci][oi], hash)?;
+                    if inner.records.contains_key(&target) {
+                        existing.push(target);
+                    }
+                }
+            }
+        }
+        let existing: Vec<&str> = existing.iter().map(String::as_str).collect();
+        self.check_newer(&inner, &mut plan, &existing)?;
         let mut record_ids = Vec::with_capacity(batch.len());
         for (ci, c) in batch.iter().enumerate() {
             let mut ids = Vec::with_capacity(c.outputs.len());
@@ -286,16 +299,8 @@ impl Database {
         }
         let lineage = plan_lineage(&inner, batch, &keys, &record_ids);
         plan.lineage_writes = lineage.calls.len() + lineage.rows.len();
-        self.commit(&mut inner, plan, |conn| {
-            for (key, call) in &lineage.calls {
-                insert_call(conn, key, call)?;
-            }
-            lineage
-                .rows
-                .iter()
-                .try_for_each(|r| insert_lineage(conn, r))
-        })
-        .context("saving with lineage")?;
+        self.commit(&mut inner, plan, |conn| append_lineage(conn, &lineage))
+            .context("saving with lineage")?;
         lineage.remember(&mut inner);
         Ok(record_ids)
     }
@@ -491,46 +496,56 @@ fn with_constants(meta: &Metadata, call: &Call) -> Result<Metadata> {
     Ok(out)
 }
 
-fn insert_call(conn: &Connection, key: &str, call: &Call) -> Result<()> {
-    let f = &call.function;
-    let constants: Vec<(&str, Json)> = call
-        .constants()
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.to_json()))
-        .collect();
-    let constants = serde_json::to_string(&constants).map_err(|e| Error::invalid(e.to_string()))?;
-    conn.prepare_cached("INSERT INTO _scidb_calls VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")?
-        .execute(params![
-            key,
-            f.name,
-            f.language,
-            f.hash(),
-            f.source_hash,
-            f.version,
-            call.output_count().unwrap_or(1),
-            constants,
-            now(),
-        ])
-        .context(format!("recording the call of {}", f.name))?;
-    Ok(())
-}
-
-fn insert_lineage(conn: &Connection, r: &LineageRow<'_>) -> Result<()> {
-    conn.prepare_cached("INSERT INTO _scidb_lineage VALUES (?, ?, ?, ?, ?)")?
-        .execute(params![r.id, r.record_id, r.key, r.index, now()])
-        .context("recording lineage")?;
-    let mut insert =
-        conn.prepare_cached("INSERT INTO _scidb_lineage_inputs VALUES (?, ?, ?, ?, ?)")?;
-    for (pos, i) in r.inputs.iter().enumerate() {
-        insert
-            .execute(params![
-                r.id,
-                pos as i32,
-                i.name,
-                i.record_id,
-                i.content_hash
+/// Writes a batch's new calls, lineage rows and their inputs with
+/// appenders (row-at-a-time INSERTs cost far more in DuckDB).
+fn append_lineage(conn: &Connection, plan: &LineagePlan<'_>) -> Result<()> {
+    if !plan.calls.is_empty() {
+        let mut app = conn.appender("_scidb_calls")?;
+        for (key, call) in &plan.calls {
+            let f = &call.function;
+            let constants: Vec<(&str, Json)> = call
+                .constants()
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.to_json()))
+                .collect();
+            let constants =
+                serde_json::to_string(&constants).map_err(|e| Error::invalid(e.to_string()))?;
+            app.append_row(params![
+                key,
+                f.name,
+                f.language,
+                f.hash(),
+                f.source_hash,
+                f.version,
+                call.output_count().unwrap_or(1),
+                constants,
+                now(),
             ])
-            .context(format!("recording input '{}'", i.name))?;
+            .context(format!("recording the call of {}", f.name))?;
+        }
+        app.flush().context("recording calls")?;
+    }
+    if !plan.rows.is_empty() {
+        let mut app = conn.appender("_scidb_lineage")?;
+        for r in &plan.rows {
+            app.append_row(params![r.id, r.record_id, r.key, r.index, now()])
+                .context("recording lineage")?;
+        }
+        app.flush().context("recording lineage")?;
+        let mut app = conn.appender("_scidb_lineage_inputs")?;
+        for r in &plan.rows {
+            for (pos, i) in r.inputs.iter().enumerate() {
+                app.append_row(params![
+                    r.id,
+                    pos as i32,
+                    i.name,
+                    i.record_id,
+                    i.content_hash
+                ])
+                .context(format!("recording input '{}'", i.name))?;
+            }
+        }
+        app.flush().context("recording lineage inputs")?;
     }
     Ok(())
 }

@@ -148,6 +148,8 @@ struct Batch<'a> {
     hashes: HashSet<String>,
     /// Lineage rows the batch writes besides the records.
     lineage_writes: usize,
+    /// Existing records already checked for a newer version (see `check_newer`).
+    newer_checked: HashMap<String, bool>,
 }
 
 impl Database {
@@ -304,8 +306,36 @@ impl Database {
     /// Plans saving a record that exists: it becomes the newest version
     /// again unless it already is (or was written earlier in the batch).
     fn plan_existing(&self, inner: &Inner, batch: &mut Batch<'_>, record_id: &str) -> Result<()> {
-        if !batch.records.contains_key(record_id) && self.has_newer(&inner.conn, record_id)? {
+        if batch.records.contains_key(record_id) {
+            return Ok(());
+        }
+        let newer = match batch.newer_checked.get(record_id) {
+            Some(&newer) => newer,
+            None => self.has_newer(&inner.conn, record_id)?,
+        };
+        if newer {
             batch.actions.push(Action::Bump(record_id.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Checks at once which of these existing records have a newer record
+    /// at their location and variant (`plan_existing` then asks no query).
+    fn check_newer(&self, inner: &Inner, batch: &mut Batch<'_>, ids: &[&str]) -> Result<()> {
+        for chunk in ids.chunks(1000) {
+            let sql = newer_records_sql(&self.schema_keys, chunk.len());
+            let mut stmt = inner.conn.prepare_cached(&sql)?;
+            let newer = stmt
+                .query_map(duckdb::params_from_iter(chunk.iter()), |r| {
+                    r.get::<_, String>(0)
+                })?
+                .collect::<std::result::Result<HashSet<String>, _>>()
+                .context("comparing versions")?;
+            for id in chunk {
+                batch
+                    .newer_checked
+                    .insert(id.to_string(), newer.contains(*id));
+            }
         }
         Ok(())
     }
@@ -336,9 +366,28 @@ impl Database {
             };
         let conn = &inner.conn;
         let write_all = || -> Result<()> {
+            // Plain inserts (no view change, no table rows) are written
+            // together: DuckDB's per-statement cost dominates.
+            let mut plain: Vec<&Insert<'_>> = Vec::new();
             for action in &batch.actions {
-                self.write(conn, action)?;
+                match action {
+                    Action::Insert(i) if i.sig.is_none() => {
+                        if i.new_external {
+                            payload::store_external(conn, &i.p.hash, i.p.encoded.body)
+                                .context(format!("saving {}", i.p.variable))?;
+                        }
+                        plain.push(i);
+                        if plain.len() == INSERT_GROUP {
+                            self.insert_records(conn, &std::mem::take(&mut plain))?;
+                        }
+                    }
+                    _ => {
+                        self.insert_records(conn, &std::mem::take(&mut plain))?;
+                        self.write(conn, action)?;
+                    }
+                }
             }
+            self.insert_records(conn, &plain)?;
             extra(conn)
         };
         if lone_simple {
@@ -388,7 +437,59 @@ impl Database {
         Ok(())
     }
 
+    /// Inserts plain records: one by one when they are few, else with an
+    /// appender after drawing their versions from the sequence at once.
+    fn insert_records(&self, conn: &Connection, inserts: &[&Insert<'_>]) -> Result<()> {
+        let blobs: Vec<Vec<u8>> = inserts
+            .iter()
+            .map(|i| {
+                if i.external {
+                    i.p.encoded.external_blob()
+                } else {
+                    i.p.encoded.inline_blob()
+                }
+            })
+            .collect();
+        if inserts.len() < APPEND_FROM {
+            for (i, blob) in inserts.iter().zip(&blobs) {
+                self.insert_record(conn, &i.p, blob)
+                    .context(format!("saving {}", i.p.variable))?;
+            }
+            return Ok(());
+        }
+        let mut versions: Vec<i64> = conn
+            .prepare_cached("SELECT nextval('_scidb_version_seq') FROM range(?)")?
+            .query_map([inserts.len() as i64], |r| r.get(0))?
+            .collect::<std::result::Result<_, _>>()
+            .context("numbering versions")?;
+        versions.sort_unstable();
+        let mut app = conn.appender("_scidb_records")?;
+        for ((i, blob), version) in inserts.iter().zip(&blobs).zip(versions) {
+            let mut args = self.record_args(&i.p, blob);
+            // The table's column order: the version after the type, the
+            // preview after the schema keys.
+            let preview = args.remove(6);
+            args.insert(2, Owned(Sql::BigInt(version)));
+            args.push(preview);
+            let refs: Vec<&dyn duckdb::ToSql> =
+                args.iter().map(|a| a as &dyn duckdb::ToSql).collect();
+            app.append_row(refs.as_slice())
+                .context(format!("saving {}", i.p.variable))?;
+        }
+        app.flush().context("recording records")?;
+        Ok(())
+    }
+
     fn insert_record(&self, conn: &Connection, r: &Prepared<'_>, blob: &[u8]) -> Result<()> {
+        let args = self.record_args(r, blob);
+        conn.prepare_cached(&self.insert_sql)?
+            .execute(duckdb::params_from_iter(args.iter()))
+            .context("recording the record")?;
+        Ok(())
+    }
+
+    /// The parameters of one record's row in `insert_sql`.
+    fn record_args<'b>(&self, r: &'b Prepared<'_>, blob: &'b [u8]) -> Vec<ToSqlOutput<'b>> {
         let text = |t: &str| Owned(Sql::Text(t.to_string()));
         // The value blob is bound by reference: a 1 MiB body is not copied.
         let mut args: Vec<ToSqlOutput<'_>> = vec![
@@ -407,10 +508,7 @@ impl Database {
                     .map_or(Owned(Sql::Null), |v| Owned(Sql::Text(v.canonical()))),
             );
         }
-        conn.prepare_cached(&self.insert_sql)?
-            .execute(duckdb::params_from_iter(args.iter()))
-            .context("recording the record")?;
-        Ok(())
+        args
     }
 
     fn require_variable(&self, inner: &Inner, variable: &str) -> Result<()> {
@@ -519,6 +617,11 @@ impl Database {
     }
 }
 
+/// Plain records of a batch written together; from this many on they
+/// go through an appender (row-at-a-time INSERTs cost far more).
+const INSERT_GROUP: usize = 1024;
+const APPEND_FROM: usize = 16;
+
 /// The INSERT of one record, with a parameter per schema-key column.
 fn insert_record_sql(schema_keys: &[String]) -> String {
     let key_cols: String = schema_keys
@@ -536,6 +639,23 @@ fn insert_record_sql(schema_keys: &[String]) -> String {
 /// Counts the records newer than record `?` with the same variable type,
 /// location (schema keys, NULL matching NULL) and variant.
 fn newer_record_sql(schema_keys: &[String]) -> String {
+    format!(
+        "SELECT count(*) {} WHERE a.record_id = ? AND b.version > a.version",
+        newer_join(schema_keys)
+    )
+}
+
+/// The records a (the `?`s) that have a newer record b at their variable
+/// type, location and variant.
+fn newer_records_sql(schema_keys: &[String], n_ids: usize) -> String {
+    let marks = vec!["?"; n_ids].join(", ");
+    format!(
+        "SELECT DISTINCT a.record_id {} WHERE a.record_id IN ({marks}) AND b.version > a.version",
+        newer_join(schema_keys)
+    )
+}
+
+fn newer_join(schema_keys: &[String]) -> String {
     let same_keys: String = schema_keys
         .iter()
         .map(|k| {
@@ -544,9 +664,8 @@ fn newer_record_sql(schema_keys: &[String]) -> String {
         })
         .collect();
     format!(
-        "SELECT count(*) FROM _scidb_records a JOIN _scidb_records b \
-         ON b.variable = a.variable AND b.variant = a.variant{same_keys} \
-         WHERE a.record_id = ? AND b.version > a.version"
+        "FROM _scidb_records a JOIN _scidb_records b \
+         ON b.variable = a.variable AND b.variant = a.variant{same_keys}"
     )
 }
 
