@@ -10,18 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int passed = 0, failed = 0;
-
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    if (cond) {                                                              \
-      passed++;                                                              \
-    } else {                                                                 \
-      failed++;                                                              \
-      fprintf(stderr, "%s:%d: check failed: %s (last error: %s)\n", __FILE__, \
-              __LINE__, #cond, scidb_last_error());                          \
-    }                                                                        \
-  } while (0)
+#include "check.h"
 
 static scidb_value *f64_array(const double *xs, const uint64_t *shape,
                               size_t ndim, size_t n, uint32_t flags) {

@@ -11,18 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int passed = 0, failed = 0;
-
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    if (cond) {                                                              \
-      passed++;                                                              \
-    } else {                                                                 \
-      failed++;                                                              \
-      fprintf(stderr, "%s:%d: check failed: %s (last error: %s)\n", __FILE__, \
-              __LINE__, #cond, scidb_last_error());                          \
-    }                                                                        \
-  } while (0)
+#include "check.h"
 
 /* Adds rows [start, start + n) of the float64 array whose element i is i. */
 static void add_rows(scidb_chunk_writer *w, size_t start, size_t n) {

@@ -11,18 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int passed = 0, failed = 0;
-
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    if (cond) {                                                              \
-      passed++;                                                              \
-    } else {                                                                 \
-      failed++;                                                              \
-      fprintf(stderr, "%s:%d: check failed: %s (last error: %s)\n", __FILE__, \
-              __LINE__, #cond, scidb_last_error());                          \
-    }                                                                        \
-  } while (0)
+#include "check.h"
 
 static scidb_value *f64s(const double *xs, uint64_t n) {
   scidb_value *v = NULL;
