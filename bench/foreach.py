@@ -1,5 +1,6 @@
 """`make bench` (for_each part): N combinations of a trivial function with
-one input and one output, from Python and from C, and the same workload on
+one input and one output, from Python, from Octave (when octave-cli and
+the MEX are there) and from C, and the same workload on
 the reference implementation (PyPI `scistack`, in its own venv), side by
 side in one run.
 
@@ -87,6 +88,18 @@ def c_side(work):
     return r["run_ms"] / 1e3, r["cached_ms"] / 1e3
 
 
+def octave_side(work):
+    import shutil
+
+    if shutil.which("octave-cli") is None or not list((REPO / "matlab").glob("scidb_mex.mex*")):
+        return None
+    cmd = f"octave_foreach('{work / 'octave.duckdb'}', {N})"
+    out = subprocess.run(["octave-cli", "--no-gui", "--norc", "--quiet", "--eval", cmd],
+                         cwd=HERE, check=True, capture_output=True, text=True).stdout
+    r = parse(out.strip().splitlines()[-1])
+    return r["run_ms"] / 1e3, r["cached_ms"] / 1e3
+
+
 def reference_side(work):
     if not REF_PY or not Path(REF_PY).exists():
         return None
@@ -102,16 +115,22 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="scidb-bench-foreach-"))
     py_run, py_cached = python_side(work)
     c_run, c_cached = c_side(work)
+    octave = octave_side(work)
     ref = reference_side(work)
     print(f"for_each benchmark: {N} combinations of a trivial function, 1 input, 1 output "
           "(one run, side by side)")
-    print(f"{'':38}{'Python':>12}{'C':>12}{'reference':>12}")
+    print(f"{'':38}{'Python':>12}{'Octave':>12}{'C':>12}{'reference':>12}")
     ref_ms = f"{ref * 1e3:>12.3f}" if ref is not None else f"{'-':>12}"
-    print(f"{'first run, ms/iteration (overhead)':38}{py_run / N * 1e3:>12.3f}{c_run / N * 1e3:>12.3f}{ref_ms}")
-    print(f"{'second run (all cached), ms/iteration':38}{py_cached / N * 1e3:>12.3f}{c_cached / N * 1e3:>12.3f}{'':>12}")
+    oct_run = f"{octave[0] / N * 1e3:>12.3f}" if octave else f"{'-':>12}"
+    oct_cached = f"{octave[1] / N * 1e3:>12.3f}" if octave else f"{'-':>12}"
+    print(f"{'first run, ms/iteration (overhead)':38}{py_run / N * 1e3:>12.3f}{oct_run}"
+          f"{c_run / N * 1e3:>12.3f}{ref_ms}")
+    print(f"{'second run (all cached), ms/iteration':38}{py_cached / N * 1e3:>12.3f}{oct_cached}"
+          f"{c_cached / N * 1e3:>12.3f}{'':>12}")
     if ref is not None:
         print(f"\nreference timed on {REF_N} combinations; speed-up over it: "
-              f"Python {ref / (py_run / N):.0f}x, C {ref / (c_run / N):.0f}x")
+              f"Python {ref / (py_run / N):.0f}x, C {ref / (c_run / N):.0f}x"
+              + (f", Octave {ref / (octave[0] / N):.0f}x" if octave else ""))
     subprocess.run(["rm", "-rf", str(work)], check=False)
 
 
