@@ -23,8 +23,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from scidb import BaseVariable, configure_database, for_each
 
 HERE = Path(__file__).resolve().parent

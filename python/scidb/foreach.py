@@ -12,7 +12,6 @@ runs the function::
 import json
 import math
 import multiprocessing
-import os
 import sys
 import time
 import traceback

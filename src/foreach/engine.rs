@@ -74,6 +74,7 @@ impl ForEach {
         })
     }
 
+    /// What the run was asked to do.
     pub fn spec(&self) -> &Spec {
         &self.spec
     }
@@ -83,6 +84,7 @@ impl ForEach {
         self.combos.len()
     }
 
+    /// Whether there is no combination at all (an empty value list).
     pub fn is_empty(&self) -> bool {
         self.combos.is_empty()
     }
