@@ -144,9 +144,12 @@ function run_all(thunk, n_outputs, constants, quiet)
     total = report.summary.to_run;
     done = 0;
     failed = 0;
+    % The progress line appears once a run has taken two seconds, so short
+    % runs (and logs of them) show only the summary.
     show = ~quiet && total > 0;
     started = tic();
-    last_shown = -inf;
+    last_shown = 1.5;
+    shown = false;
     while true
         items = scidb_mex('foreach_next', 64, n_inputs);
         if isempty(items)
@@ -166,13 +169,14 @@ function run_all(thunk, n_outputs, constants, quiet)
                 scidb_mex('foreach_failed', items(i).index, failure_text(err));
             end
             done = done + 1;
-            if show && (toc(started) - last_shown > 0.5 || done == total)
+            if show && (toc(started) - last_shown > 0.5 || (shown && done == total))
                 fprintf(2, '\r%s: %d/%d combinations run, %d failed', thunk.name, done, total, failed);
                 last_shown = toc(started);
+                shown = true;
             end
         end
     end
-    if show
+    if shown
         fprintf(2, '\n');
     end
 end

@@ -81,7 +81,6 @@ void stream_release(void);
 int cmd_stream_open(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 int cmd_stream_read(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 int cmd_stream_write(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
-int cmd_stream_close(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 
 /* Chunked values (chunks.c); chunks_release frees every writer and reader. */
 void chunks_release(void);

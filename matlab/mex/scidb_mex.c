@@ -367,7 +367,6 @@ static const struct command COMMANDS[] = {
     {"stream_open", cmd_stream_open, 1, 0},
     {"stream_read", cmd_stream_read, 0, 1},
     {"stream_write", cmd_stream_write, 1, 0},
-    {"stream_close", cmd_stream_close, 0, 0},
     {"chunk_writer_open", cmd_chunk_writer_open, 2, 1},
     {"chunk_writer_add", cmd_chunk_writer_add, 2, 0},
     {"chunk_writer_finish", cmd_chunk_writer_finish, 1, 1},

@@ -80,11 +80,3 @@ int cmd_stream_write(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
     scidb_value_free(&reply);
     return rc;
 }
-
-/* stream_close(): forgets the stream (the descriptors stay open). */
-int cmd_stream_close(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
-{
-    (void)nlhs, (void)plhs, (void)nrhs, (void)prhs;
-    stream_release();
-    return 0;
-}
