@@ -7,16 +7,6 @@ function tests = test_for_each()
              @empty_list_means_every_value, @bad_arguments};
 end
 
-function reset_counts()
-    global SCIDB_TEST_RUNS
-    SCIDB_TEST_RUNS = struct('counted_filter', 0, 'filter_data', 0);
-end
-
-function n = runs(name)
-    global SCIDB_TEST_RUNS
-    n = SCIDB_TEST_RUNS.(name);
-end
-
 function save_raw(subjects, sessions)
     for s = subjects
         for k = 1:numel(sessions)
@@ -27,12 +17,12 @@ end
 
 function seed_example_and_rerun_is_cached()
     fresh_database();
-    reset_counts();
+    reset_runs();
     save_raw(1:5, {'baseline', 'post'});
     r = scidb.for_each(@counted_filter, struct('signal', RawEMG(), 'gain', 3), {FilteredEMG()}, ...
                        'subject', [1 2 3 4 5], 'session', {'baseline', 'post'}, 'quiet', true);
     assert_same(r.status, repmat({'ran'}, 10, 1), 'first run');
-    assert_same(runs('counted_filter'), 10, 'runs');
+    assert_same(counted_runs('counted_filter'), 10, 'runs');
     f = FilteredEMG().load('subject', 4, 'session', 'post');
     assert_same(f.data, [12; 6; 126], 'saved output');
     assert_same(f.metadata.gain, 3, 'the constant is a metadata key');
@@ -40,13 +30,13 @@ function seed_example_and_rerun_is_cached()
     again = scidb.for_each(@counted_filter, struct('signal', RawEMG(), 'gain', 3), {FilteredEMG()}, ...
                            'subject', [1 2 3 4 5], 'session', {'baseline', 'post'}, 'quiet', true);
     assert_same(again.status, repmat({'cached'}, 10, 1), 'second run');
-    assert_same(runs('counted_filter'), 10, 'nothing ran again');
+    assert_same(counted_runs('counted_filter'), 10, 'nothing ran again');
     p = FilteredEMG().provenance('subject', 1, 'session', 'baseline');
     assert_same(p.function_name, 'counted_filter', 'lineage of a for_each output');
     assert_same(p.inputs(1).variable, 'RawEMG', 'input variable');
     scidb.for_each(@counted_filter, struct('signal', RawEMG(), 'gain', 4), {FilteredEMG()}, ...
                    'subject', [1 2 3 4 5], 'session', {'baseline', 'post'}, 'quiet', true);
-    assert_same(runs('counted_filter'), 20, 'a changed constant re-runs all');
+    assert_same(counted_runs('counted_filter'), 20, 'a changed constant re-runs all');
 end
 
 function fixed_input()
@@ -79,7 +69,7 @@ end
 
 function resaved_input_reruns_only_its_combinations()
     fresh_database();
-    reset_counts();
+    reset_runs();
     save_raw(1:3, {'a'});
     args = {struct('signal', RawEMG(), 'gain', 2), {FilteredEMG()}, 'subject', [1 2 3], 'session', {'a'}, ...
             'quiet', true};
@@ -87,7 +77,7 @@ function resaved_input_reruns_only_its_combinations()
     RawEMG().save([7; 7; 7], 'subject', 2, 'session', 'a');
     r = scidb.for_each(@counted_filter, args{:});
     assert_same(r.status, {'cached'; 'ran'; 'cached'}, 'only subject 2 runs');
-    assert_same(runs('counted_filter'), 4, 'runs');
+    assert_same(counted_runs('counted_filter'), 4, 'runs');
 end
 
 function missing_inputs_are_skipped()
@@ -132,12 +122,12 @@ end
 
 function dry_run_runs_nothing()
     fresh_database();
-    reset_counts();
+    reset_runs();
     save_raw(1:2, {'a'});
     r = scidb.for_each(@counted_filter, struct('signal', RawEMG(), 'gain', 2), {FilteredEMG()}, ...
                        'subject', [1 2 3], 'session', {'a'}, 'dry_run', true, 'quiet', true);
     assert_same(r.status, {'to_run'; 'to_run'; 'skipped'}, 'statuses');
-    assert_same(runs('counted_filter'), 0, 'nothing ran');
+    assert_same(counted_runs('counted_filter'), 0, 'nothing ran');
     assert_error(@() FilteredEMG().load('subject', 1), 'scidb:notFound', 'FilteredEMG');
 end
 

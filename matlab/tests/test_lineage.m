@@ -6,16 +6,6 @@ function tests = test_lineage()
              @constants_select_variants, @signature_names_parameters, @bad_arguments};
 end
 
-function reset_counts()
-    global SCIDB_TEST_RUNS
-    SCIDB_TEST_RUNS = struct('counted_filter', 0, 'counted_max', 0);
-end
-
-function n = runs(name)
-    global SCIDB_TEST_RUNS
-    n = SCIDB_TEST_RUNS.(name);
-end
-
 function run_pipeline()
     filter_fn = scidb.Thunk(@counted_filter);
     max_fn = scidb.Thunk(@counted_max);
@@ -29,14 +19,14 @@ end
 
 function pipeline_runs_each_function_once()
     fresh_database();
-    reset_counts();
+    reset_runs();
     RawEMG().save([1; 5; 2], 'subject', 1, 'session', 'a');
     RawEMG().save([4; 3], 'subject', 2, 'session', 'a');
     run_pipeline();
     versions = numel(FilteredEMG().list_versions());
     run_pipeline();
-    assert_same(runs('counted_filter'), 2, 'filter runs');
-    assert_same(runs('counted_max'), 2, 'max runs');
+    assert_same(counted_runs('counted_filter'), 2, 'filter runs');
+    assert_same(counted_runs('counted_max'), 2, 'max runs');
     assert_same(numel(FilteredEMG().list_versions()), versions, 'no new versions on a hit');
     peak = MaxActivation().load('subject', 1, 'session', 'a');
     assert_same(peak.data, 10, 'max of the filtered signal');
@@ -44,7 +34,7 @@ end
 
 function provenance_fields()
     fresh_database();
-    reset_counts();
+    reset_runs();
     raw_id = RawEMG().save([1; 5; 2], 'subject', 1, 'session', 'a');
     RawEMG().save([4; 3], 'subject', 2, 'session', 'a');
     run_pipeline();
@@ -66,7 +56,7 @@ end
 
 function several_outputs()
     fresh_database();
-    reset_counts();
+    reset_runs();
     raw = RawEMG().load('version', RawEMG().save([3; 9; 4], 'subject', 1, 'session', 'a'));
     max_fn = scidb.Thunk(@counted_max, 'unpack_output', true);
     [peak, where] = max_fn(raw);
@@ -76,7 +66,7 @@ function several_outputs()
     Sample().save(where, 'subject', 1, 'session', 'a');
     [peak, where] = max_fn(raw);
     assert(peak.cached && where.cached, 'both outputs come from the cache');
-    assert_same(runs('counted_max'), 1, 'max runs');
+    assert_same(counted_runs('counted_max'), 1, 'max runs');
     assert_same(Sample().provenance('subject', 1, 'session', 'a').output_index, 1, 'output index');
 end
 
@@ -130,18 +120,18 @@ end
 
 function version_bump_misses()
     fresh_database();
-    reset_counts();
+    reset_runs();
     raw = RawEMG().load('version', RawEMG().save([1; 2], 'subject', 1, 'session', 'a'));
     assert(~call_and_save(scidb.Thunk(@counted_filter, 'version', '1'), raw, FilteredEMG(), 3), 'v1 runs');
     assert(call_and_save(scidb.Thunk(@counted_filter, 'version', '1'), raw, FilteredEMG(), 3), 'v1 hits');
     assert(~call_and_save(scidb.Thunk(@counted_filter, 'version', '2'), raw, FilteredEMG(), 3), 'v2 runs');
-    assert_same(runs('counted_filter'), 2, 'runs');
+    assert_same(counted_runs('counted_filter'), 2, 'runs');
 end
 
 function resaved_input_misses()
     fresh_database();
     t = scidb.Thunk(@counted_filter);
-    reset_counts();
+    reset_runs();
     RawEMG().save([1; 2], 'subject', 1, 'session', 'a');
     call_and_save(t, RawEMG().load('subject', 1, 'session', 'a'), FilteredEMG(), 3);
     RawEMG().save([7; 8], 'subject', 1, 'session', 'a');
