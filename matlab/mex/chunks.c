@@ -143,13 +143,7 @@ int cmd_chunk_reader_next(int nlhs, mxArray *plhs[], int nrhs, const mxArray *pr
     int i = slot_arg(prhs[0], (void **)readers, "chunk reader");
     if (i < 0 || check(scidb_chunk_reader_next(readers[i], &chunk), "reading a chunk") != 0)
         return -1;
-    if (chunk == NULL) {
-        plhs[0] = mxCreateDoubleMatrix(0, 0, mxREAL);
-        return 0;
-    }
-    int rc = from_value(chunk, &plhs[0]);
-    scidb_value_free(&chunk);
-    return rc;
+    return take_chunk(&chunk, &plhs[0]);
 }
 
 /* chunk_reader_free(handle) */

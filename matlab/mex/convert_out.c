@@ -457,3 +457,14 @@ int from_value(const scidb_value *v, mxArray **out)
 {
     return value_out(v, out, 0);
 }
+
+int take_chunk(scidb_value **chunk, mxArray **out)
+{
+    if (*chunk == NULL) {
+        *out = mxCreateDoubleMatrix(0, 0, mxREAL);
+        return 0;
+    }
+    int rc = from_value(*chunk, out);
+    scidb_value_free(chunk);
+    return rc;
+}

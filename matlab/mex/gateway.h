@@ -50,6 +50,8 @@ int columns_to_value(const mxArray *columns, scidb_value **out, const char *path
 int chunk_to_value(const mxArray *a, scidb_value **out, const char *path);
 /* A scidb value as a new MATLAB value. */
 int from_value(const scidb_value *v, mxArray **out);
+/* A chunk read from a stream or chunked value, freed: [] when NULL (the end). */
+int take_chunk(scidb_value **chunk, mxArray **out);
 
 /* Columns as a MATLAB table where tables exist, else a struct of columns
  * (names made valid field names). `names` are UTF-8, NUL-terminated. */

@@ -51,13 +51,7 @@ int cmd_stream_read(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
     (void)nlhs, (void)nrhs, (void)prhs;
     if (require_stream() != 0 || check(scidb_stream_read_value(stream, &chunk), "stream") != 0)
         return -1;
-    if (chunk == NULL) {
-        plhs[0] = mxCreateDoubleMatrix(0, 0, mxREAL);
-        return 0;
-    }
-    int rc = from_value(chunk, &plhs[0]);
-    scidb_value_free(&chunk);
-    return rc;
+    return take_chunk(&chunk, &plhs[0]);
 }
 
 /* stream_write(columns): answers the last chunk (or sends the final
