@@ -98,7 +98,8 @@ classdef BaseVariable
 
         function reader = load_chunks(obj, varargin)
         %LOAD_CHUNKS A scidb.ChunkReader over the chunks of the value saved
-        %   with save_chunks that the metadata selects (one record, as load).
+        %   with save_chunks that the metadata selects (one record, as load);
+        %   load_chunks('version', RECORD_ID) opens exactly that record.
             reader = scidb.ChunkReader(class(obj), varargin);
         end
 

@@ -87,7 +87,7 @@ fail:
 }
 
 /* Finds `name` among the pair names; returns its value or NULL. */
-static const mxArray *pair_value(const mxArray *pairs, const char *name, size_t *count)
+const mxArray *pair_value(const mxArray *pairs, const char *name, size_t *count)
 {
     const mxArray *found = NULL;
     size_t n = mxGetNumberOfElements(pairs);

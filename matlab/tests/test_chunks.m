@@ -12,13 +12,15 @@ end
 
 function array_chunks_round_trip()
     fresh_database();
-    RawEMG().save_chunks({(1:5)', (6:12)', 13}, 'subject', 1, 'session', 'a');
+    rid = RawEMG().save_chunks({(1:5)', (6:12)', 13}, 'subject', 1, 'session', 'a');
     reader = RawEMG().load_chunks('subject', 1, 'session', 'a');
     assert_same(reader.rows, 13, 'rows');
     assert_same(read_all(reader), (1:13)', 'chunks joined');
     assert(isempty(reader.next()), 'nothing after the last chunk');
     whole = RawEMG().load('subject', 1, 'session', 'a');
     assert_same(whole.data, (1:13)', 'loaded whole');
+    assert_same(read_all(RawEMG().load_chunks('version', rid)), (1:13)', 'by record id');
+    assert_error(@() RawEMG().load_chunks('version', rid, 'subject', 1), 'scidb:invalidArgument', 'no other');
 end
 
 function generator_and_rechunking()
