@@ -12,6 +12,21 @@ pub type ArrowSchema = FFI_ArrowSchema;
 /// `struct ArrowArray` of the Arrow C Data Interface.
 pub type ArrowArray = FFI_ArrowArray;
 
+/// Checks the caller's Arrow out-structs before any work is done (so a
+/// NULL never costs a chunk that was read).
+pub(crate) fn check_arrow_out(
+    out_schema: *mut ArrowSchema,
+    out_array: *mut ArrowArray,
+) -> Result<()> {
+    if out_schema.is_null() {
+        return Err(null_arg("out_schema"));
+    }
+    if out_array.is_null() {
+        return Err(null_arg("out_array"));
+    }
+    Ok(())
+}
+
 /// Moves a struct array in from C and converts it to a table. Both structs
 /// are released whatever happens, as the Arrow specification asks.
 pub(crate) unsafe fn import_table(

@@ -3,7 +3,7 @@
 //! cross as values; table chunks as values or as Arrow C Data Interface
 //! struct arrays (the only way for binary columns).
 
-use super::arrow::{export_batch, import_batch};
+use super::arrow::{check_arrow_out, export_batch, import_batch};
 use super::value::into_handle;
 use super::*;
 use crate::chunked::{Chunk, ChunkRef, Layout};
@@ -130,10 +130,7 @@ pub unsafe extern "C" fn scidb_chunk_reader_open(
     guard(|| {
         let db = arg_ref(db, "db")?;
         let variable = arg_str(variable, "variable")?;
-        let query = match arg_opt_str(query_json, "query_json")? {
-            Some(text) => metadata::parse_query(text)?,
-            None => metadata::Query::new(),
-        };
+        let query = arg_query(query_json, "query_json")?;
         let out = arg_out(out_reader, "out_reader")?;
         let reader = db.0.chunk_reader(variable, &query)?;
         *out = Box::into_raw(Box::new(scidb_chunk_reader(reader)));
@@ -214,13 +211,7 @@ pub unsafe extern "C" fn scidb_chunk_reader_next_arrow(
 ) -> scidb_status {
     guard(|| {
         let reader = arg_out(reader, "reader")?;
-        if out_schema.is_null() || out_array.is_null() {
-            return Err(null_arg(if out_schema.is_null() {
-                "out_schema"
-            } else {
-                "out_array"
-            }));
-        }
+        check_arrow_out(out_schema, out_array)?;
         let has = arg_out(out_has_chunk, "out_has_chunk")?;
         *has = 0;
         if let Layout::Array { .. } = reader.0.header().layout {

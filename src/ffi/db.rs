@@ -90,10 +90,7 @@ unsafe fn query_call(
     guard(|| {
         let db = arg_ref(db, "db")?;
         let variable = arg_str(variable, "variable")?;
-        let query = match arg_opt_str(query_json, "query_json")? {
-            Some(text) => metadata::parse_query(text)?,
-            None => metadata::Query::new(),
-        };
+        let query = arg_query(query_json, "query_json")?;
         let out = arg_out(out, "out_records")?;
         let records = match select {
             Select::Load => db.0.load(variable, &query)?,

@@ -169,6 +169,15 @@ pub(crate) unsafe fn arg_opt_str<'a>(ptr: *const c_char, name: &str) -> Result<O
     }
 }
 
+/// An optional query argument (JSON text as `scidb_load` takes); NULL
+/// matches everything.
+pub(crate) unsafe fn arg_query(ptr: *const c_char, name: &str) -> Result<crate::metadata::Query> {
+    match arg_opt_str(ptr, name)? {
+        Some(text) => crate::metadata::parse_query(text),
+        None => Ok(crate::metadata::Query::new()),
+    }
+}
+
 /// A required reference argument.
 pub(crate) unsafe fn arg_ref<'a, T>(ptr: *const T, name: &str) -> Result<&'a T> {
     ptr.as_ref().ok_or_else(|| null_arg(name))

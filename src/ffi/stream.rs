@@ -4,7 +4,7 @@
 //! struct arrays (one child per column), or as table values for callers
 //! that already read and build tables column by column.
 
-use super::arrow::{export_batch, import_batch};
+use super::arrow::{check_arrow_out, export_batch, import_batch};
 use super::value::into_handle;
 use super::*;
 use crate::stream::{Format, Options, Stream};
@@ -122,13 +122,7 @@ pub unsafe extern "C" fn scidb_stream_read(
 ) -> scidb_status {
     guard(|| {
         let stream = arg_out(stream, "stream")?;
-        if out_schema.is_null() || out_array.is_null() {
-            return Err(null_arg(if out_schema.is_null() {
-                "out_schema"
-            } else {
-                "out_array"
-            }));
-        }
+        check_arrow_out(out_schema, out_array)?;
         let has = arg_out(out_has_chunk, "out_has_chunk")?;
         *has = 0;
         if let Some(chunk) = stream.0.read()? {

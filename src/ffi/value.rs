@@ -530,12 +530,7 @@ pub unsafe extern "C" fn scidb_value_table_to_arrow(
         let Value::Table(t) = expect_kind(&v.0, Kind::Table, "scidb_value_table_to_arrow")? else {
             unreachable!()
         };
-        if out_schema.is_null() {
-            return Err(null_arg("out_schema"));
-        }
-        if out_array.is_null() {
-            return Err(null_arg("out_array"));
-        }
+        arrow::check_arrow_out(out_schema, out_array)?;
         arrow::export_table(t, out_schema, out_array)
     })
 }
