@@ -78,6 +78,7 @@ demo: python-deps mex
 ## Benchmarks (not part of the tests): tables, side by side.
 bench: python-deps mex
 	$(PYTHON) bench/run.py
+	$(PYTHON) bench/payload.py
 	$(PYTHON) bench/lineage.py
 	$(PYTHON) bench/foreach.py
 	$(PYTHON) bench/mex.py

@@ -32,6 +32,14 @@ pub enum Chunk {
     Table(RecordBatch),
 }
 
+/// One stored chunk on its way to storage: an array's row-major bytes or
+/// a table's rows (with the stored schema).
+#[derive(Debug, Clone, Copy)]
+pub enum Stored<'a> {
+    Bytes(&'a [u8]),
+    Batch(&'a RecordBatch),
+}
+
 /// One chunk as saved (borrowed: saving copies nothing it need not).
 #[derive(Debug, Clone, Copy)]
 pub enum ChunkRef<'a> {
@@ -252,7 +260,9 @@ impl ChunkRef<'_> {
 
 /// The stored form of a chunked value's record: its layout and where its
 /// chunks are. Chunk i holds `rows_per_chunk` rows (the last one fewer) in
-/// `chunk_bytes[i]` bytes, stored as 8-byte words of stream `stream`.
+/// `chunk_bytes[i]` bytes: in the value's payload file (`stream` 0: an
+/// array's rows in `<hash>.npy`, a table's record batch i in
+/// `<hash>.arrow`) or, in layout 1, as 8-byte words of stream `stream`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Header {
     pub layout: Layout,
@@ -262,12 +272,26 @@ pub struct Header {
     pub chunk_bytes: Vec<u64>,
 }
 
+/// `Header::stream` of a value whose chunks are in its payload file.
+pub const IN_PAYLOAD_FILE: u64 = 0;
+
 /// Whether a stored value blob is a chunked value's header.
 pub fn is_chunked(blob: &[u8]) -> bool {
     blob.len() > MAGIC.len() && blob.starts_with(MAGIC) && blob[MAGIC.len()] == TAG
 }
 
 impl Header {
+    /// An array's whole shape: every row, then the trailing dimensions.
+    pub fn shape(&self) -> Vec<u64> {
+        let inner: &[u64] = match &self.layout {
+            Layout::Array { inner, .. } => inner,
+            Layout::Table { .. } => &[],
+        };
+        std::iter::once(self.total_rows)
+            .chain(inner.iter().copied())
+            .collect()
+    }
+
     pub fn n_chunks(&self) -> usize {
         self.chunk_bytes.len()
     }
@@ -401,14 +425,22 @@ impl Header {
             Layout::Table { .. } => {
                 let batch = ipc::decode_one(bytes, &format!("stored chunk {i}"))
                     .map_err(|e| Error::corrupt(e.message))?;
-                if batch.num_rows() as u64 != rows || batch.schema() != self.layout.schema() {
-                    return Err(Error::corrupt(format!(
-                        "stored chunk {i} does not match its value's layout"
-                    )));
-                }
-                Ok(Chunk::Table(batch))
+                self.table_chunk(i, batch)
             }
         }
+    }
+
+    /// Stored table chunk `i`, checked against the layout.
+    pub fn table_chunk(&self, i: usize, batch: RecordBatch) -> Result<Chunk> {
+        if !matches!(self.layout, Layout::Table { .. })
+            || batch.num_rows() as u64 != self.rows_of(i)
+            || batch.schema() != self.layout.schema()
+        {
+            return Err(Error::corrupt(format!(
+                "stored chunk {i} does not match its value's layout"
+            )));
+        }
+        Ok(Chunk::Table(batch))
     }
 }
 
@@ -490,7 +522,7 @@ impl Rechunker {
     pub fn push(
         &mut self,
         chunk: ChunkRef<'_>,
-        store: &mut dyn FnMut(&[u8]) -> Result<()>,
+        store: &mut dyn FnMut(Stored<'_>) -> Result<()>,
     ) -> Result<()> {
         self.added += 1;
         self.layout.check(chunk, self.added)?;
@@ -512,7 +544,7 @@ impl Rechunker {
     fn push_array_bytes(
         &mut self,
         mut data: &[u8],
-        store: &mut dyn FnMut(&[u8]) -> Result<()>,
+        store: &mut dyn FnMut(Stored<'_>) -> Result<()>,
     ) -> Result<()> {
         let chunk_bytes = (self.rows_per_chunk * self.layout.row_bytes()) as usize;
         if !self.pending_bytes.is_empty() {
@@ -521,13 +553,13 @@ impl Rechunker {
             self.pending_bytes.extend_from_slice(&data[..take]);
             data = &data[take..];
             if self.pending_bytes.len() == chunk_bytes {
-                store(&self.pending_bytes)?;
+                store(Stored::Bytes(&self.pending_bytes))?;
                 self.pending_bytes.clear();
             }
         }
         // Whole stored chunks go straight from the caller's buffer.
         while data.len() >= chunk_bytes {
-            store(&data[..chunk_bytes])?;
+            store(Stored::Bytes(&data[..chunk_bytes]))?;
             data = &data[chunk_bytes..];
         }
         self.pending_bytes.extend_from_slice(data);
@@ -558,7 +590,7 @@ impl Rechunker {
     fn push_batch(
         &mut self,
         mut b: RecordBatch,
-        store: &mut dyn FnMut(&[u8]) -> Result<()>,
+        store: &mut dyn FnMut(Stored<'_>) -> Result<()>,
     ) -> Result<()> {
         let n = self.rows_per_chunk as usize;
         if self.pending_rows > 0 {
@@ -569,11 +601,11 @@ impl Rechunker {
                 return Ok(());
             }
             self.pending_batches.push(b.slice(0, need));
-            store(&ipc::encode_into(&self.take_pending()?, Vec::new())?)?;
+            store(Stored::Batch(&self.take_pending()?))?;
             b = b.slice(need, b.num_rows() - need);
         }
         while b.num_rows() >= n {
-            store(&ipc::encode_into(&b.slice(0, n), Vec::new())?)?;
+            store(Stored::Batch(&b.slice(0, n)))?;
             b = b.slice(n, b.num_rows() - n);
         }
         if b.num_rows() > 0 {
@@ -596,17 +628,17 @@ impl Rechunker {
     }
 
     /// Stores what is left and returns the total rows and content hash.
-    pub fn finish(mut self, store: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<(u64, String)> {
+    pub fn finish(mut self, store: &mut dyn FnMut(Stored<'_>) -> Result<()>) -> Result<(u64, String)> {
         match self.layout {
             Layout::Array { .. } => {
                 if !self.pending_bytes.is_empty() {
-                    store(&self.pending_bytes)?;
+                    store(Stored::Bytes(&self.pending_bytes))?;
                 }
             }
             Layout::Table { .. } => {
                 if self.pending_rows > 0 {
                     let rest = self.take_pending()?;
-                    store(&ipc::encode_into(&rest, Vec::new())?)?;
+                    store(Stored::Batch(&rest))?;
                 }
             }
         }

@@ -8,8 +8,11 @@
 //! ```text
 //! blob       := "SDV1" item
 //!             | "SDV1" 'a' array-header elements      (body inline)
-//!             | "SDV1" 'x' array-header               (body stored elsewhere)
+//!             | "SDV1" 'n' array-header               (body in the payload file <hash>.npy)
+//!             | "SDV1" 'p' u8:format                  (whole value in a payload file:
+//!                                                      1 <hash>.arrow, 2 <hash>.sdv)
 //!             | "SDV1" 'c' chunked-header             (chunks stored elsewhere)
+//!             | "SDV1" 'x' array-header               (layout 1: body in _scidb_chunks)
 //! item       := 'N'
 //!             | 'A' array-header u64:nbytes bytes
 //!             | 'S' str
@@ -28,6 +31,7 @@
 //! ```
 
 use crate::error::{Error, Result};
+use crate::store::payload::Format;
 use crate::value::{Array, Column, ColumnData, DType, Table, Value};
 
 pub(crate) const MAGIC: &[u8; 4] = b"SDV1";
@@ -56,13 +60,97 @@ impl Encoded<'_> {
         blob
     }
 
-    /// The header of an array whose body is stored elsewhere.
+    /// The array header alone, its tag `x` (layout 1 kept such bodies in
+    /// the catalog; tests build layout-1 blobs with it).
+    #[cfg(test)]
     pub fn external_blob(&self) -> Vec<u8> {
+        self.retagged(b'x')
+    }
+
+    /// The record blob of a value stored in a payload file: an array's
+    /// header (tag `n`, elements in `<hash>.npy`), or a marker naming the
+    /// file's format.
+    pub fn payload_blob(&self, format: Format) -> Vec<u8> {
+        if self.is_array() {
+            return self.retagged(b'n');
+        }
+        let mut blob = MAGIC.to_vec();
+        blob.push(b'p');
+        blob.push(format.code());
+        blob
+    }
+
+    /// Whether this is a top-level array (a header and a body).
+    pub fn is_array(&self) -> bool {
+        self.header.get(MAGIC.len()) == Some(&b'a')
+    }
+
+    /// Bytes of the stored form when kept whole.
+    pub fn len(&self) -> usize {
+        self.header.len() + self.body.len()
+    }
+
+    /// The encoded bytes before the body (the whole blob for non-arrays).
+    pub fn header_bytes(&self) -> &[u8] {
+        &self.header
+    }
+
+    fn retagged(&self, tag: u8) -> Vec<u8> {
         let mut blob = self.header.clone();
-        if blob.get(MAGIC.len()) == Some(&b'a') {
-            blob[MAGIC.len()] = b'x';
+        if self.is_array() {
+            blob[MAGIC.len()] = tag;
         }
         blob
+    }
+}
+
+/// Where a stored blob's value lives besides the blob itself.
+#[derive(Debug, PartialEq)]
+pub enum Elsewhere {
+    /// Nowhere: the blob is the whole value.
+    No,
+    /// An array whose elements are in `<hash>.npy`.
+    Npy {
+        dtype: DType,
+        shape: Vec<u64>,
+        scalar: bool,
+    },
+    /// The whole value is in a payload file of this format.
+    File(Format),
+    /// Layout 1: an array body in `_scidb_chunks`.
+    LegacyBody,
+}
+
+/// Reads where a blob's value lives (chunked headers are `chunked`'s).
+pub fn stored_elsewhere(blob: &[u8]) -> Result<Elsewhere> {
+    let mut r = Reader {
+        bytes: blob,
+        pos: 0,
+    };
+    if r.take(4)? != MAGIC {
+        return Err(Error::corrupt("stored value has an unknown format"));
+    }
+    match r.u8()? {
+        b'x' => Ok(Elsewhere::LegacyBody),
+        b'n' => {
+            let (dtype, shape, scalar) = r.array_header()?;
+            if r.pos != blob.len() {
+                return Err(Error::corrupt("stored value has trailing bytes"));
+            }
+            Ok(Elsewhere::Npy {
+                dtype,
+                shape,
+                scalar,
+            })
+        }
+        b'p' => {
+            let format = Format::from_code(r.u8()?)?;
+            if r.pos != blob.len() {
+                return Err(Error::corrupt("stored value has trailing bytes"));
+            }
+            Ok(Elsewhere::File(format))
+        }
+        _ => Ok(Elsewhere::No),
     }
 }
 

@@ -79,9 +79,22 @@ fn feed_array_parts(h: &mut blake3::Hasher, dtype: DType, shape: &[u64], data: &
     for &d in shape {
         feed_len(h, d);
     }
-    // Large inputs go through BLAKE3's SIMD path in one call.
-    h.update(data);
+    update_bulk(h, data);
 }
+
+/// Feeds a large buffer on every core (BLAKE3's tree mode gives the same
+/// hash as feeding it serially); small ones on this thread, where starting
+/// the pool would cost more than it saves.
+pub(crate) fn update_bulk(h: &mut blake3::Hasher, data: &[u8]) {
+    if data.len() >= PARALLEL_HASH_BYTES {
+        h.update_rayon(data);
+    } else {
+        h.update(data);
+    }
+}
+
+/// Buffers from this size on are hashed on every core.
+const PARALLEL_HASH_BYTES: usize = 1 << 20;
 
 fn feed_table(h: &mut blake3::Hasher, t: &Table) {
     h.update(b"T");
@@ -168,7 +181,7 @@ impl ChunkedHasher {
 
     /// Array elements, row-major, in order.
     pub fn update_array(&mut self, bytes: &[u8]) {
-        self.data.update(bytes);
+        update_bulk(&mut self.data, bytes);
     }
 
     /// A table chunk with the stored schema (32-bit offsets).

@@ -120,14 +120,27 @@ fn an_unfinished_writer_leaves_nothing() {
     assert!(db.variables().is_empty());
     let id = save_f64(&db, 1, &[10], 1);
     assert_eq!(read_all(&db, 1).len(), 1);
-    drop(db);
-    // Only the finished value's ten words remain in the file.
-    let conn = duckdb::Connection::open(dir.path().join("c.duckdb")).unwrap();
-    let words: i64 = conn
-        .query_row("SELECT count(*) FROM _scidb_words", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(words, 10);
+    // Only the finished value's payload file remains, and no temporary file.
+    let data = db.data_path().to_path_buf();
+    let files: Vec<_> = walk(&data);
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].extension().is_some_and(|e| e == "npy"));
+    assert_eq!(std::fs::read_dir(data.join("tmp")).unwrap().count(), 0);
     assert_eq!(id.len(), 32);
+}
+
+/// Every file under `dir`, recursively.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
 
 fn table_chunk(start: i64, n: i64) -> RecordBatch {
@@ -212,4 +225,73 @@ fn reading_a_record_saved_whole_in_chunks_is_a_type_mismatch() {
         .err()
         .unwrap();
     assert_eq!(err.kind, ErrorKind::TypeMismatch);
+}
+
+#[test]
+fn a_chunked_array_is_one_npy_file_holding_its_whole_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir);
+    let id = save_f64(&db, 1, &[700_000, 700_000, 100_000], 1);
+    let files = walk(db.data_path());
+    assert_eq!(files.len(), 1, "{files:?}");
+    let bytes = std::fs::read(&files[0]).unwrap();
+    let header_len = 10 + u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    let header = std::str::from_utf8(&bytes[10..header_len]).unwrap();
+    assert!(header.contains("'shape': (1500000,)"), "{header}");
+    assert_eq!(header_len % 64, 0);
+    let body = &bytes[header_len..];
+    assert_eq!(body.len(), 1_500_000 * 8);
+    assert!(body
+        .chunks(8)
+        .enumerate()
+        .all(|(i, b)| f64::from_le_bytes(b.try_into().unwrap()) == i as f64));
+    let whole = db.load_record(None, &id).unwrap();
+    let Some(Value::Array(a)) = whole.value else {
+        panic!()
+    };
+    assert_eq!(a.data, body);
+}
+
+#[test]
+fn large_saves_succeed_while_chunk_writers_and_readers_are_open() {
+    // Chunked reading and writing once lowered DuckDB's memory limit for the
+    // whole connection, so a large save meanwhile failed.
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir);
+    save_f64(&db, 1, &[2_000_000], 1);
+    let mut reader = db
+        .chunk_reader("Signal", &parse_query(r#"{"subject": 1}"#).unwrap())
+        .unwrap();
+    reader.next_chunk().unwrap().unwrap();
+    let meta = parse_metadata(r#"{"subject": 2}"#).unwrap();
+    let mut writer = db.chunk_writer("Signal", &meta).unwrap();
+    writer.add(ChunkRef::Array(&f64_rows(0, 1000, 1))).unwrap();
+    for subject in 3..6 {
+        let big = Value::Array(f64_rows(subject, 9_000_000, 1)); // 72 MB
+        let meta = parse_metadata(&format!(r#"{{"subject": {subject}}}"#)).unwrap();
+        db.save("Big", &meta, &big).unwrap();
+        let back = db.load_record(Some("Big"), &db.save("Big", &meta, &big).unwrap());
+        assert_eq!(back.unwrap().value.unwrap(), big);
+    }
+    writer.finish().unwrap();
+    while reader.next_chunk().unwrap().is_some() {}
+}
+
+#[test]
+fn a_damaged_chunked_payload_fails_at_the_last_chunk_naming_the_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir);
+    let id = save_f64(&db, 1, &[1_500_000], 1);
+    let file = walk(db.data_path()).pop().unwrap();
+    let mut bytes = std::fs::read(&file).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&file, bytes).unwrap();
+    let mut r = db.chunk_reader_for_record(&id).unwrap();
+    assert!(r.next_chunk().unwrap().is_some());
+    let err = r.next_chunk().unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Corrupt);
+    assert!(err.message.contains(&id), "{}", err.message);
+    let err = db.load_record(None, &id).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Corrupt);
 }

@@ -158,10 +158,10 @@ int records_out(scidb_records *records, int with_data, mxArray **out)
 
 typedef int (*command_fn)(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 
-/* open(path, schema_keys_cell, lineage_path_or_empty) */
+/* open(path, schema_keys_cell, lineage_path_or_empty, data_path_or_empty) */
 static int cmd_open(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
 {
-    char *path = NULL, *lineage = NULL;
+    char *path = NULL, *lineage = NULL, *data_path = NULL;
     char **keys = NULL;
     size_t n = 0;
     int rc = -1;
@@ -179,8 +179,11 @@ static int cmd_open(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
             goto done;
     if (!mxIsEmpty(prhs[2]) && get_text(prhs[2], "the lineage path", &lineage) != 0)
         goto done;
+    if (!mxIsEmpty(prhs[3]) && get_text(prhs[3], "the data path", &data_path) != 0)
+        goto done;
     close_database(); /* one database per session, as in Python */
-    if (check(scidb_open(path, (const char *const *)keys, n, lineage, &database),
+    if (check(scidb_open_with_data_path(path, (const char *const *)keys, n, lineage, data_path,
+                                        &database),
               "configure_database") != 0)
         goto done;
     mexLock();
@@ -194,6 +197,34 @@ done:
     mxFree(path);
     if (lineage)
         mxFree(lineage);
+    if (data_path)
+        mxFree(data_path);
+    return rc;
+}
+
+/* gc() -> [files_removed, bytes_removed] */
+static int cmd_gc(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    uint64_t files = 0, bytes = 0;
+    (void)nlhs, (void)nrhs, (void)prhs;
+    if (require_database() != 0 || check(scidb_gc(database, &files, &bytes), "gc") != 0)
+        return -1;
+    plhs[0] = mxCreateDoubleMatrix(1, 2, mxREAL);
+    mxGetDoubles(plhs[0])[0] = (double)files;
+    mxGetDoubles(plhs[0])[1] = (double)bytes;
+    return 0;
+}
+
+/* data_path() -> the folder of the payload files */
+static int cmd_data_path(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    char *text = NULL;
+    int rc = -1;
+    (void)nlhs, (void)nrhs, (void)prhs;
+    if (require_database() != 0 || check(scidb_db_data_path(database, &text), "data_path") != 0)
+        return -1;
+    rc = text_to_mx(text, strlen(text), &plhs[0]);
+    scidb_string_free(&text);
     return rc;
 }
 
@@ -343,7 +374,8 @@ struct command {
 };
 
 static const struct command COMMANDS[] = {
-    {"open", cmd_open, 3, 0},          {"close", cmd_close, 0, 0},
+    {"open", cmd_open, 4, 0},          {"close", cmd_close, 0, 0},
+    {"gc", cmd_gc, 0, 1},              {"data_path", cmd_data_path, 0, 1},
     {"is_open", cmd_is_open, 0, 1},    {"save", cmd_save, 3, 1},
     {"load", cmd_load, 2, 1},          {"load_all", cmd_load_all, 2, 1},
     {"load_all_columns", cmd_load_all_columns, 2, 1},

@@ -20,9 +20,9 @@ function bad_argument_types()
     assert_error(@() scidb_mex('save', 'RawEMG', 1, 'subject'), 'scidb:invalidArgument', 'pairs');
     assert_error(@() scidb_mex('load', {}, {}), 'scidb:invalidArgument', 'variable type');
     assert_error(@() scidb_mex('load', 'RawEMG', 5), 'scidb:invalidArgument', 'pairs');
-    assert_error(@() scidb_mex('open', 1, {}, []), 'scidb:invalidArgument', 'path');
-    assert_error(@() scidb_mex('open', 'x.duckdb', 'subject', []), 'scidb:invalidArgument', 'schema keys');
-    assert_error(@() scidb_mex('open', 'x.duckdb', {1}, []), 'scidb:invalidArgument', 'schema key');
+    assert_error(@() scidb_mex('open', 1, {}, [], []), 'scidb:invalidArgument', 'path');
+    assert_error(@() scidb_mex('open', 'x.duckdb', 'subject', [], []), 'scidb:invalidArgument', 'schema keys');
+    assert_error(@() scidb_mex('open', 'x.duckdb', {1}, [], []), 'scidb:invalidArgument', 'schema key');
     assert_error(@() scidb_mex('save', 'bad name!', 1, {}), 'scidb:invalidArgument', 'bad name!');
     assert_error(@() scidb_mex('save', ['a', char(0)], 1, {}), 'scidb:invalidArgument', 'NUL');
 end

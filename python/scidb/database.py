@@ -18,7 +18,7 @@ _current = None
 class Database:
     """An open scidb database file. Create it with :func:`configure_database`."""
 
-    def __init__(self, path, dataset_schema_keys, lineage_path=None):
+    def __init__(self, path, dataset_schema_keys, lineage_path=None, data_path=None):
         path = str(path)
         keys = list(dataset_schema_keys)
         for k in keys:
@@ -27,11 +27,12 @@ class Database:
         raw_keys = (c_char_p * max(len(keys), 1))(*[encode(k, "schema key") for k in keys])
         out = c_void_p()
         check(
-            lib.scidb_open(
+            lib.scidb_open_with_data_path(
                 encode(path, "path"),
                 raw_keys,
                 len(keys),
                 None if lineage_path is None else encode(str(lineage_path), "lineage_path"),
+                None if data_path is None else encode(str(data_path), "data_path"),
                 byref(out),
             )
         )
@@ -39,6 +40,22 @@ class Database:
         self.path = path
         self.dataset_schema_keys = keys
         self.lineage_path = None if lineage_path is None else str(lineage_path)
+
+    @property
+    def data_path(self):
+        """The folder holding the payload files (values over 1 MiB)."""
+        out = c_void_p()
+        check(lib.scidb_db_data_path(self.ptr, byref(out)))
+        return take_string(out.value)
+
+    def gc(self):
+        """Removes payload files no record refers to (left by a save that was
+        interrupted between writing its file and committing its record) and
+        temporary files of interrupted writes; returns ``(files, bytes)``
+        removed. Loads never remove files."""
+        files, nbytes = ctypes.c_uint64(), ctypes.c_uint64()
+        check(lib.scidb_gc(self.ptr, byref(files), byref(nbytes)))
+        return files.value, nbytes.value
 
     @property
     def ptr(self):
@@ -233,21 +250,24 @@ def query_json(query):
     return json.dumps(out).encode("utf-8")
 
 
-def configure_database(path, dataset_schema_keys, lineage_path=None):
+def configure_database(path, dataset_schema_keys, lineage_path=None, data_path=None):
     """Opens (creating when missing) the DuckDB file at ``path`` as the
     database for this process and returns it.
 
     ``dataset_schema_keys`` orders how the dataset is organised, e.g.
     ``["subject", "session"]``. ``lineage_path`` is accepted for
     compatibility; lineage is kept in the same file so a save and its
-    lineage commit together. Reopening a file with other keys raises
-    :class:`SchemaMismatchError`.
+    lineage commit together. Values over 1 MiB are kept as files (``.npy``
+    for arrays, Arrow IPC ``.arrow`` for DataFrames) in ``data_path``
+    (relative to the database's folder), by default ``<path>.data`` beside
+    the file; a new database remembers the ``data_path`` it was given.
+    Reopening a file with other keys raises :class:`SchemaMismatchError`.
     """
     global _current
     if _current is not None:
         _current.close()  # one file is open once per process
         _current = None
-    _current = Database(path, dataset_schema_keys, lineage_path)
+    _current = Database(path, dataset_schema_keys, lineage_path, data_path)
     return _current
 
 

@@ -10,9 +10,12 @@ pub struct scidb_db(pub(crate) std::sync::Arc<Database>);
 /// Opens (creating when missing) the database file at `path` with the
 /// ordered schema keys `schema_keys[0..n_keys]` (e.g. "subject",
 /// "session"). `lineage_path` may be NULL; when given it is recorded, and
-/// lineage is kept in the same file. Reopening a file with other schema
-/// keys fails with `SCIDB_SCHEMA_MISMATCH`; a file held by another process
-/// with `SCIDB_LOCKED`. Free the handle with `scidb_db_free`.
+/// lineage is kept in the same file. Values larger than
+/// `SCIDB_INLINE_BYTES` are kept as files in the folder the database
+/// recorded when it was created, else in `<path>.data` beside it (see
+/// `scidb_open_with_data_path`). Reopening a file with other schema keys
+/// fails with `SCIDB_SCHEMA_MISMATCH`; a file held by another process with
+/// `SCIDB_LOCKED`. Free the handle with `scidb_db_free`.
 #[no_mangle]
 pub unsafe extern "C" fn scidb_open(
     path: *const c_char,
@@ -21,9 +24,36 @@ pub unsafe extern "C" fn scidb_open(
     lineage_path: *const c_char,
     out_db: *mut *mut scidb_db,
 ) -> scidb_status {
+    scidb_open_with_data_path(
+        path,
+        schema_keys,
+        n_keys,
+        lineage_path,
+        std::ptr::null(),
+        out_db,
+    )
+}
+
+/// Opens a database as `scidb_open` does, with its payload files (values
+/// larger than `SCIDB_INLINE_BYTES`, one file per content: `.npy` for
+/// arrays, Arrow IPC `.arrow` for tables) under `data_path`: a folder,
+/// taken from the database file's folder when relative, created when
+/// missing. A new database records it, so later opens with `data_path`
+/// NULL find it; NULL on a database that recorded none means
+/// `<path>.data`. Free the handle with `scidb_db_free`.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_open_with_data_path(
+    path: *const c_char,
+    schema_keys: *const *const c_char,
+    n_keys: usize,
+    lineage_path: *const c_char,
+    data_path: *const c_char,
+    out_db: *mut *mut scidb_db,
+) -> scidb_status {
     guard(|| {
         let path = arg_str(path, "path")?;
         let lineage = arg_opt_str(lineage_path, "lineage_path")?;
+        let data_path = arg_opt_str(data_path, "data_path")?;
         if n_keys > 0 && schema_keys.is_null() {
             return Err(null_arg("schema_keys"));
         }
@@ -32,8 +62,32 @@ pub unsafe extern "C" fn scidb_open(
             keys.push(arg_str(*schema_keys.add(i), &format!("schema_keys[{i}]"))?.to_string());
         }
         let out = arg_out(out_db, "out_db")?;
-        let db = Database::open(path, &keys, lineage)?;
+        let db = Database::open_with_data_path(path, &keys, lineage, data_path)?;
         *out = Box::into_raw(Box::new(scidb_db(std::sync::Arc::new(db))));
+        Ok(())
+    })
+}
+
+/// Removes payload files that no record refers to (a save interrupted
+/// between writing its file and committing its record leaves one) and
+/// temporary files of interrupted writes. Loads never remove files. Writes
+/// the number of files removed and their bytes through the out-pointers
+/// (either may be NULL).
+#[no_mangle]
+pub unsafe extern "C" fn scidb_gc(
+    db: *const scidb_db,
+    out_removed_files: *mut u64,
+    out_removed_bytes: *mut u64,
+) -> scidb_status {
+    guard(|| {
+        let db = arg_ref(db, "db")?;
+        let report = db.0.gc()?;
+        if !out_removed_files.is_null() {
+            *out_removed_files = report.removed_files + report.removed_temporary;
+        }
+        if !out_removed_bytes.is_null() {
+            *out_removed_bytes = report.removed_bytes;
+        }
         Ok(())
     })
 }
@@ -160,6 +214,22 @@ pub unsafe extern "C" fn scidb_load_record(
         let out = arg_out(out_records, "out_records")?;
         let record = db.0.load_record(variable, record_id)?;
         *out = records_handle(vec![record], db.0.schema_keys())?;
+        Ok(())
+    })
+}
+
+/// The folder holding the database's payload files, as a new string (free
+/// it with `scidb_string_free`).
+#[no_mangle]
+pub unsafe extern "C" fn scidb_db_data_path(
+    db: *const scidb_db,
+    out_path: *mut *mut c_char,
+) -> scidb_status {
+    guard(|| {
+        let db = arg_ref(db, "db")?;
+        let out = arg_out(out_path, "out_path")?;
+        let text = db.0.data_path().to_string_lossy().into_owned();
+        *out = super::lineage::c_string(text, "data_path")?.into_raw();
         Ok(())
     })
 }

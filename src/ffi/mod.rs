@@ -66,6 +66,10 @@ pub const SCIDB_PANIC: scidb_status = 99;
 
 /// Bytes of a record id buffer: 32 hex digits and a terminating NUL.
 pub const SCIDB_RECORD_ID_SIZE: usize = 33;
+/// Values whose stored form is larger than this many bytes (1 MiB) are
+/// kept in payload files rather than in the catalog.
+pub const SCIDB_INLINE_BYTES: usize = 1_048_576;
+const _: () = assert!(SCIDB_INLINE_BYTES == crate::store::INLINE_BYTES);
 /// Bytes of a content hash buffer: 64 hex digits and a terminating NUL.
 pub const SCIDB_HASH_SIZE: usize = 65;
 

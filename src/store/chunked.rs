@@ -3,85 +3,102 @@
 //!
 //! A chunked value is a record like any other: versioned, found by its
 //! metadata, shown in its variable's view (as a description). Its record
-//! row holds the chunked header; the stored chunks are rows of 8-byte words
-//! in `_scidb_words`, one row per word, under a stream id drawn when the
-//! writer opens. DuckDB keeps such a column in compressed blocks it can
-//! evict, so a value of any size streams through bounded memory (a large
-//! blob, as whole values use, stays in memory until its transaction ends).
+//! row holds the chunked header; the stored chunks stream straight into
+//! one payload file as they arrive (an array's rows into `<hash>.npy`, a
+//! table's batches into `<hash>.arrow`), so memory stays bounded by a
+//! stored chunk whatever the value's size, and nothing is asked of the
+//! catalog's connection until `finish` commits the record. A writer
+//! dropped before `finish` removes its temporary file.
 //!
-//! The writer has its own connection and one transaction: words are
-//! appended as chunks arrive, and `finish` inserts the record and commits
-//! (or, when the same content is stored already, rolls the words back and
-//! points the record at the stored stream). A writer dropped before
-//! `finish` rolls everything back. While writers or readers are open,
-//! DuckDB's memory limit is lowered to [`STREAMING_MEMORY_LIMIT`], so its
-//! buffer pool does not keep what streams through.
+//! Layout 1 stored chunks as rows of 8-byte words in `_scidb_words`; those
+//! are still read.
 
+use super::payload::{read_exact_at, Format, PayloadStore, TempFile};
 use super::preview::{Preview, KIND_OTHER};
-use super::{find, record_id, Batch, Database, Prepared};
-use crate::chunked::{Chunk, ChunkRef, Header, Rechunker};
+use super::tables::{BatchFile, BatchReader};
+use super::{find, npy, record_id, Batch, Database, Prepared};
+use crate::chunked::{Chunk, ChunkRef, Header, Layout, Rechunker, Stored, IN_PAYLOAD_FILE};
 use crate::codec;
 use crate::error::{Error, ErrorKind, Result, ResultExt};
+use crate::hash::ChunkedHasher;
 use crate::metadata::{self, Metadata, Query};
 use crate::value::{table_from_batch, Array, Value};
-use arrow::array::{ArrayRef, AsArray, Int32Array, Int64Array, RecordBatch};
+use arrow::array::{AsArray, RecordBatch};
 use duckdb::{params, Connection};
+use std::fs::File;
 use std::sync::Arc;
 
 /// Whole-value loads of chunked values up to this many stored bytes are
 /// allowed; larger ones must be read chunk by chunk.
 pub const WHOLE_LOAD_BYTES: u64 = 256 << 20;
 
-/// DuckDB's memory limit while chunk writers or readers are open.
-pub const STREAMING_MEMORY_LIMIT: &str = "64MB";
-
-/// Holds DuckDB's memory limit at [`STREAMING_MEMORY_LIMIT`] while it
-/// lives; the limit in force before is restored when the last one drops.
-struct StreamingMemory(Arc<Database>);
-
-impl StreamingMemory {
-    fn new(db: &Arc<Database>) -> Result<Self> {
-        let mut inner = db.lock();
-        if inner.streaming_users == 0 {
-            let before: String =
-                inner
-                    .conn
-                    .query_row("SELECT current_setting('memory_limit')", [], |r| r.get(0))?;
-            inner
-                .conn
-                .execute_batch(&format!("SET memory_limit = '{STREAMING_MEMORY_LIMIT}'"))?;
-            inner.memory_limit_before = Some(before);
-        }
-        inner.streaming_users += 1;
-        Ok(StreamingMemory(Arc::clone(db)))
-    }
-}
-
-impl Drop for StreamingMemory {
-    fn drop(&mut self) {
-        let mut inner = self.0.lock();
-        inner.streaming_users -= 1;
-        if inner.streaming_users == 0 {
-            if let Some(before) = inner.memory_limit_before.take() {
-                // DuckDB printed the limit itself ("19.1 GiB"); it reads it back.
-                let sql = format!("SET memory_limit = '{}'", before.replace('\'', ""));
-                let _ = inner.conn.execute_batch(&sql);
-            }
-        }
-    }
-}
-
 /// Saves one value from a sequence of chunks.
 pub struct ChunkWriter {
     db: Arc<Database>,
-    conn: Connection,
     variable: String,
     meta: Metadata,
-    stream: u64,
     rechunker: Option<Rechunker>,
+    sink: Option<Sink>,
     chunk_bytes: Vec<u64>,
-    open: bool,
-    _memory: StreamingMemory,
+}
+
+/// Where stored chunks go: an array's `.npy` file (its header rewritten
+/// once the row count is known) or a table's Arrow file.
+enum Sink {
+    Array { temp: TempFile, header_len: usize },
+    Table(BatchFile),
+}
+
+impl Sink {
+    fn new(store: &Arc<PayloadStore>, layout: &Layout) -> Result<Sink> {
+        Ok(match layout {
+            Layout::Array { dtype, inner } => {
+                let header_len = npy::growable_header_len(*dtype, inner);
+                let mut temp = store.temp()?;
+                // Rewritten by `finish`; a crash leaves only a temporary file.
+                temp.write_all(&vec![0u8; header_len])?;
+                Sink::Array { temp, header_len }
+            }
+            Layout::Table { .. } => Sink::Table(BatchFile::new(store, &layout.schema())?),
+        })
+    }
+
+    /// Writes one stored chunk; returns the bytes it took.
+    fn store(&mut self, chunk: Stored<'_>) -> Result<u64> {
+        match (self, chunk) {
+            (Sink::Array { temp, .. }, Stored::Bytes(b)) => {
+                temp.write_all(b)?;
+                Ok(b.len() as u64)
+            }
+            (Sink::Table(file), Stored::Batch(b)) => file.write(b),
+            _ => Err(Error::invalid("a chunk does not match its value's kind")),
+        }
+    }
+
+    /// The file, complete: the array's header holds its final shape.
+    fn finish(self, header: &Header) -> Result<(TempFile, Format)> {
+        match self {
+            Sink::Array {
+                mut temp,
+                header_len,
+            } => {
+                let Layout::Array { dtype, .. } = &header.layout else {
+                    return Err(Error::invalid("a chunk does not match its value's kind"));
+                };
+                temp.write_at(0, &npy::header(*dtype, &header.shape(), Some(header_len)))?;
+                Ok((temp, Format::Npy))
+            }
+            Sink::Table(file) => Ok((file.finish()?, Format::Arrow)),
+        }
+    }
+}
+
+/// The payload format of a chunked value's layout.
+fn format_of(layout: &Layout) -> Format {
+    match layout {
+        Layout::Array { .. } => Format::Npy,
+        Layout::Table { .. } => Format::Arrow,
+    }
 }
 
 impl Database {
@@ -92,27 +109,13 @@ impl Database {
         for k in meta.keys() {
             metadata::validate_key(k)?;
         }
-        let memory = StreamingMemory::new(self)?;
-        let (conn, stream) = {
-            let inner = self.lock();
-            let stream: i64 =
-                inner
-                    .conn
-                    .query_row("SELECT nextval('_scidb_stream_seq')", [], |r| r.get(0))?;
-            (inner.conn.try_clone()?, stream as u64)
-        };
-        conn.execute_batch("BEGIN TRANSACTION")
-            .context(format!("saving {variable} in chunks"))?;
         Ok(ChunkWriter {
             db: Arc::clone(self),
-            conn,
             variable: variable.to_string(),
             meta: meta.clone(),
-            stream,
             rechunker: None,
+            sink: None,
             chunk_bytes: Vec::new(),
-            open: true,
-            _memory: memory,
         })
     }
 
@@ -156,16 +159,19 @@ impl ChunkWriter {
     /// table. Every chunk must match the first one's dtype and trailing
     /// shape, or column names and types.
     pub fn add(&mut self, chunk: ChunkRef<'_>) -> Result<()> {
-        if !self.open {
-            return Err(Error::invalid("this chunk writer has already finished"));
-        }
         let what = || format!("saving {} in chunks", self.variable);
         let rechunker = match &mut self.rechunker {
             Some(r) => r,
             slot @ None => slot.insert(Rechunker::new(chunk).map_err(|e| e.context(what()))?),
         };
-        let (conn, stream, sizes) = (&self.conn, self.stream, &mut self.chunk_bytes);
-        let mut store = |bytes: &[u8]| store_chunk(conn, stream, bytes, sizes);
+        let sink = match &mut self.sink {
+            Some(s) => s,
+            slot @ None => slot.insert(
+                Sink::new(&self.db.payloads, rechunker.layout()).map_err(|e| e.context(what()))?,
+            ),
+        };
+        let sizes = &mut self.chunk_bytes;
+        let mut store = |c: Stored<'_>| sink.store(c).map(|n| sizes.push(n));
         rechunker
             .push(chunk, &mut store)
             .map_err(|e| e.context(what()))
@@ -176,104 +182,44 @@ impl ChunkWriter {
     /// makes the existing record the newest version again, as `save` does.
     pub fn finish(mut self) -> Result<String> {
         let what = format!("saving {} in chunks", self.variable);
-        let rechunker = self
-            .rechunker
-            .take()
-            .ok_or_else(|| Error::invalid(format!("{what}: no chunk was added")))?;
+        let (Some(rechunker), Some(mut sink)) = (self.rechunker.take(), self.sink.take()) else {
+            return Err(Error::invalid(format!("{what}: no chunk was added")));
+        };
         let layout = rechunker.layout().clone();
-        let (conn, stream, sizes) = (&self.conn, self.stream, &mut self.chunk_bytes);
-        let mut store = |bytes: &[u8]| store_chunk(conn, stream, bytes, sizes);
+        let sizes = &mut self.chunk_bytes;
+        let mut store = |c: Stored<'_>| sink.store(c).map(|n| sizes.push(n));
         let (total_rows, hash) = rechunker.finish(&mut store).context(&what)?;
         let header = Header {
             layout,
             total_rows,
             body_bytes: self.chunk_bytes.iter().sum(),
-            stream: self.stream,
+            stream: IN_PAYLOAD_FILE,
             chunk_bytes: std::mem::take(&mut self.chunk_bytes),
         };
-        self.open = false;
+        let (file, format) = sink.finish(&header).context(&what)?;
         self.db
-            .commit_chunked(&self.conn, &self.variable, &self.meta, &hash, header)
+            .commit_chunked(&self.variable, &self.meta, &hash, header, file, format)
             .context(what)
     }
 }
 
-impl Drop for ChunkWriter {
-    fn drop(&mut self) {
-        if self.open {
-            let _ = self.conn.execute_batch("ROLLBACK");
-        }
-    }
-}
-
-/// Words appended at a time: bounds the memory of the batches handed to
-/// DuckDB's appender (its key columns repeat for every word).
-const APPEND_WORDS: usize = 1 << 16;
-
-/// Appends one stored chunk as 8-byte words (the last one zero-padded).
-fn store_chunk(conn: &Connection, stream: u64, bytes: &[u8], sizes: &mut Vec<u64>) -> Result<()> {
-    let chunk = i32::try_from(sizes.len())
-        .map_err(|_| Error::invalid("a chunked value may have at most 2^31 chunks"))?;
-    let mut appender = conn.appender("_scidb_words")?;
-    for part in bytes.chunks(APPEND_WORDS * 8) {
-        let words: Vec<i64> = part
-            .chunks(8)
-            .map(|w| {
-                let mut word = [0u8; 8];
-                word[..w.len()].copy_from_slice(w);
-                i64::from_le_bytes(word)
-            })
-            .collect();
-        let n = words.len();
-        let batch = RecordBatch::try_from_iter([
-            (
-                "stream",
-                Arc::new(Int64Array::from_value(stream as i64, n)) as ArrayRef,
-            ),
-            (
-                "chunk",
-                Arc::new(Int32Array::from_value(chunk, n)) as ArrayRef,
-            ),
-            ("w", Arc::new(Int64Array::from(words)) as ArrayRef),
-        ])
-        .map_err(|e| Error::invalid(format!("storing chunk {chunk}: {e}")))?;
-        appender.append_record_batch(batch)?;
-    }
-    appender.flush()?;
-    sizes.push(bytes.len() as u64);
-    Ok(())
-}
-
 impl Database {
-    /// Commits the words (or, when the same content is stored already,
-    /// rolls them back and points the header at the stored stream), then
-    /// saves the record as `save` does, with the header as its value.
+    /// Puts the payload file in place (unless the same content is there
+    /// already), then saves the record as `save` does, with the header as
+    /// its value. The catalog is held from the rename to the commit, so
+    /// `gc` cannot take the file in between.
     fn commit_chunked(
         &self,
-        conn: &Connection,
         variable: &str,
         meta: &Metadata,
         hash: &str,
-        mut header: Header,
+        header: Header,
+        mut file: TempFile,
+        format: Format,
     ) -> Result<String> {
         let mut inner = self.lock();
-        if inner.stored_hashes.contains(hash) {
-            conn.execute_batch("ROLLBACK")?;
-            let blob: Vec<u8> = inner.conn.query_row(
-                "SELECT value FROM _scidb_records WHERE content_hash = ? LIMIT 1",
-                [hash],
-                |r| r.get(0),
-            )?;
-            header.stream = Header::decode(&blob)?.stream;
-        } else {
-            in_transaction_end(conn, || {
-                conn.execute(
-                    "INSERT INTO _scidb_values VALUES (?, ?, ?)",
-                    params![hash, header.body_bytes, header.n_chunks() as i64],
-                )?;
-                Ok(())
-            })?;
-            inner.stored_hashes.insert(hash.to_string());
+        if !self.payloads.holds(hash, format, Some(file.len()?)) {
+            file.commit(hash, format)?;
         }
         let record_id = record_id(variable, &metadata::to_json_object(meta), hash);
         let prepared = Prepared {
@@ -281,6 +227,8 @@ impl Database {
             record_id: record_id.clone(),
             hash: hash.to_string(),
             encoded: codec::Encoded::blob(header.encode()),
+            payload: None,
+            staged: None,
             preview: Preview {
                 kind: KIND_OTHER,
                 text: Some(format!(
@@ -289,11 +237,7 @@ impl Database {
                 )),
             },
             meta: meta.clone(),
-            variant: meta
-                .iter()
-                .filter(|(k, _)| !self.schema_keys.contains(k))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
+            variant: self.variant_of(meta),
             table: None,
         };
         let mut batch = Batch::default();
@@ -303,25 +247,58 @@ impl Database {
     }
 }
 
-/// Commits the transaction open on `conn` after `f`, or rolls it back when
-/// `f` fails.
-fn in_transaction_end(conn: &Connection, f: impl FnOnce() -> Result<()>) -> Result<()> {
-    match f() {
-        Ok(()) => conn.execute_batch("COMMIT").map_err(Error::from),
-        Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            Err(e)
-        }
-    }
-}
-
-/// Reads a chunked value's chunks in order, one at a time.
+/// Reads a chunked value's chunks in order, one at a time, and checks the
+/// content hash when the last one is read.
 pub struct ChunkReader {
     db: Arc<Database>,
     record_id: String,
+    content_hash: String,
     header: Header,
+    source: Source,
+    hasher: Option<ChunkedHasher>,
     next: usize,
-    _memory: StreamingMemory,
+    offset: u64,
+}
+
+/// Where a chunked value's chunks are read from.
+enum Source {
+    Npy(File),
+    Arrow(BatchReader),
+    /// Layout 1: `_scidb_words`, through the catalog.
+    Words,
+}
+
+impl Source {
+    /// Opens a value's payload file, checking an array's `.npy` header.
+    fn open(store: &PayloadStore, hash: &str, header: &Header) -> Result<(Source, u64)> {
+        if header.stream != IN_PAYLOAD_FILE {
+            return Ok((Source::Words, 0));
+        }
+        let mut file = store.open_file(hash, format_of(&header.layout))?;
+        match &header.layout {
+            Layout::Array { dtype, inner } => {
+                let len = npy::growable_header_len(*dtype, inner);
+                let expected = npy::header(*dtype, &header.shape(), Some(len));
+                if read_exact_at(&mut file, 0, len as u64)? != expected {
+                    return Err(Error::corrupt(format!(
+                        "the payload file of value {hash} does not hold its array"
+                    )));
+                }
+                Ok((Source::Npy(file), len as u64))
+            }
+            Layout::Table { .. } => {
+                let reader = BatchReader::open(file)?;
+                if reader.batches() != header.n_chunks() {
+                    return Err(Error::corrupt(format!(
+                        "the payload file of value {hash} holds {} of {} chunks",
+                        reader.batches(),
+                        header.n_chunks()
+                    )));
+                }
+                Ok((Source::Arrow(reader), 0))
+            }
+        }
+    }
 }
 
 impl ChunkReader {
@@ -336,12 +313,19 @@ impl ChunkReader {
                 info.record_id
             )));
         }
+        let what = || format!("record {}", info.record_id);
+        let header = Header::decode(&blob).context(what())?;
+        let (source, offset) =
+            Source::open(&db.payloads, &info.content_hash, &header).context(what())?;
         Ok(ChunkReader {
-            _memory: StreamingMemory::new(&db)?,
             db,
-            header: Header::decode(&blob).context(format!("record {}", info.record_id))?,
+            hasher: Some(ChunkedHasher::new(&header.layout)),
+            header,
+            source,
             record_id: info.record_id,
+            content_hash: info.content_hash,
             next: 0,
+            offset,
         })
     }
 
@@ -353,26 +337,66 @@ impl ChunkReader {
         &self.record_id
     }
 
-    /// The next chunk, or None after the last.
+    /// The next chunk, or None after the last. The last chunk is returned
+    /// only when the whole value's content hash is the stored one; a
+    /// mismatch is a `Corrupt` error naming the record.
     pub fn next_chunk(&mut self) -> Result<Option<Chunk>> {
         let i = self.next;
         if i >= self.header.n_chunks() {
             return Ok(None);
         }
-        let bytes = {
-            let inner = self.db.lock();
-            read_chunk_bytes(&inner.conn, &self.header, i)
-                .context(format!("record {} chunk {i}", self.record_id))?
+        let what = || format!("record {} chunk {i}", self.record_id);
+        let len = self.header.chunk_bytes[i];
+        let chunk = match &mut self.source {
+            Source::Npy(file) => {
+                let bytes = read_exact_at(file, self.offset, len).context(what())?;
+                self.header.decode_chunk(i, bytes)?
+            }
+            Source::Arrow(reader) => {
+                let batch = reader.batch(i).context(what())?;
+                self.header.table_chunk(i, batch)?
+            }
+            Source::Words => {
+                let inner = self.db.lock();
+                let bytes = read_words(&inner.conn, &self.header, i).context(what())?;
+                self.header.decode_chunk(i, bytes)?
+            }
         };
-        let chunk = self.header.decode_chunk(i, bytes)?;
+        self.offset += len;
         self.next += 1;
+        if let Some(h) = &mut self.hasher {
+            feed(h, &chunk);
+        }
+        if self.next == self.header.n_chunks() {
+            if let Some(h) = self.hasher.take() {
+                check_hash(h, &self.header, &self.content_hash, &self.record_id)?;
+            }
+        }
         Ok(Some(chunk))
     }
 }
 
-/// The bytes of stored chunk `i`. Rows come back in the order they were
-/// appended (DuckDB preserves insertion order for a filtered scan).
-fn read_chunk_bytes(conn: &Connection, header: &Header, i: usize) -> Result<Vec<u8>> {
+fn feed(h: &mut ChunkedHasher, chunk: &Chunk) {
+    match chunk {
+        Chunk::Array(a) => h.update_array(&a.data),
+        Chunk::Table(b) => h.update_table(b),
+    }
+}
+
+fn check_hash(h: ChunkedHasher, header: &Header, hash: &str, record_id: &str) -> Result<()> {
+    if h.finish(&header.layout, header.total_rows) != hash {
+        return Err(Error::corrupt(format!(
+            "record {record_id}: the stored chunks do not hold the saved content \
+             (their content hash differs from {hash})"
+        )));
+    }
+    Ok(())
+}
+
+/// Layout 1: the bytes of stored chunk `i`, from `_scidb_words`. Rows come
+/// back in the order they were appended (DuckDB preserves insertion order
+/// for a filtered scan).
+fn read_words(conn: &Connection, header: &Header, i: usize) -> Result<Vec<u8>> {
     let len = header.chunk_bytes[i];
     let mut out = Vec::new();
     out.try_reserve_exact(len.div_ceil(8) as usize * 8)
@@ -400,8 +424,15 @@ fn read_chunk_bytes(conn: &Connection, header: &Header, i: usize) -> Result<Vec<
 
 /// A chunked value as one value, when it is small enough (see
 /// [`WHOLE_LOAD_BYTES`]): the array with all rows, or the table with all
-/// rows (tables with binary columns cannot be loaded whole).
-pub(super) fn load_whole(conn: &Connection, record_id: &str, blob: &[u8]) -> Result<Value> {
+/// rows (tables with binary columns cannot be loaded whole). Its content
+/// hash is checked, since every byte is read.
+pub(super) fn load_whole(
+    conn: &Connection,
+    store: &PayloadStore,
+    record_id: &str,
+    hash: &str,
+    blob: &[u8],
+) -> Result<Value> {
     let header = Header::decode(blob)?;
     if header.body_bytes > WHOLE_LOAD_BYTES {
         return Err(Error::invalid(format!(
@@ -411,25 +442,33 @@ pub(super) fn load_whole(conn: &Connection, record_id: &str, blob: &[u8]) -> Res
             header.body_bytes >> 20
         )));
     }
+    let (mut source, mut offset) = Source::open(store, hash, &header)?;
+    let mut hasher = ChunkedHasher::new(&header.layout);
     let mut chunks = Vec::with_capacity(header.n_chunks());
     for i in 0..header.n_chunks() {
-        chunks.push(header.decode_chunk(i, read_chunk_bytes(conn, &header, i)?)?);
+        let len = header.chunk_bytes[i];
+        let chunk = match &mut source {
+            Source::Npy(file) => header.decode_chunk(i, read_exact_at(file, offset, len)?)?,
+            Source::Arrow(reader) => header.table_chunk(i, reader.batch(i)?)?,
+            Source::Words => header.decode_chunk(i, read_words(conn, &header, i)?)?,
+        };
+        offset += len;
+        feed(&mut hasher, &chunk);
+        chunks.push(chunk);
     }
+    check_hash(hasher, &header, hash, record_id)?;
     match &header.layout {
-        crate::chunked::Layout::Array { dtype, inner } => {
+        Layout::Array { dtype, .. } => {
             let mut data = Vec::with_capacity(header.body_bytes as usize);
             for c in &chunks {
                 if let Chunk::Array(a) = c {
                     data.extend_from_slice(&a.data);
                 }
             }
-            let shape = std::iter::once(header.total_rows)
-                .chain(inner.iter().copied())
-                .collect();
-            Ok(Value::Array(Array::new(*dtype, shape, data, false)?))
+            Ok(Value::Array(Array::new(*dtype, header.shape(), data, false)?))
         }
-        crate::chunked::Layout::Table { .. } => {
-            let batches: Vec<_> = chunks
+        Layout::Table { .. } => {
+            let batches: Vec<RecordBatch> = chunks
                 .into_iter()
                 .filter_map(|c| match c {
                     Chunk::Table(b) => Some(b),

@@ -95,7 +95,7 @@ impl Database {
                 let id: String = r.get(0)?;
                 let hash: String = r.get(1)?;
                 let blob: Vec<u8> = r.get(2)?;
-                let value = payload::decode(conn, &id, &hash, &blob)?;
+                let value = payload::decode(conn, &self.payloads, &id, &hash, &blob)?;
                 out.insert(id, value);
             }
         }

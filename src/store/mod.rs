@@ -1,20 +1,24 @@
-//! The store: one embedded DuckDB file holding values, versions and views.
+//! The store: an embedded DuckDB catalog holding records, versions, views
+//! and lineage, and a payload directory holding large values as files.
 //!
 //! Everything that touches SQL lives under this module, behind the small
-//! API of [`Database`], so another catalog (DuckLake on PostgreSQL) can be
-//! put behind the same calls later.
+//! API of [`Database`], so another catalog can be put behind the same
+//! calls later; the payload store (`payload`) does not know the catalog.
 
 mod chunked;
 mod find;
 pub mod foreach;
 pub mod lineage;
-mod payload;
+mod npy;
+pub mod payload;
 mod preview;
 mod schema;
+mod tables;
 mod views;
 
-pub use chunked::{ChunkReader, ChunkWriter, STREAMING_MEMORY_LIMIT, WHOLE_LOAD_BYTES};
+pub use chunked::{ChunkReader, ChunkWriter, WHOLE_LOAD_BYTES};
 pub use find::RecordInfo;
+pub use payload::{GcReport, INLINE_BYTES};
 pub use views::quote_ident;
 
 use crate::codec;
@@ -22,6 +26,9 @@ use crate::error::{Error, ErrorKind, Result, ResultExt};
 use crate::hash::content_hash;
 use crate::metadata::{self, Metadata, Query};
 use crate::value::{Table, Value};
+use payload::{Format, PayloadStore, TempFile};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use duckdb::types::ToSqlOutput::{self, Owned};
 use duckdb::types::{TimeUnit, Value as Sql, ValueRef};
 use duckdb::{params, Connection};
@@ -46,6 +53,8 @@ pub struct Database {
     insert_sql: String,
     /// Counts records newer than a given one at its location and variant.
     newer_sql: String,
+    /// Where values larger than [`INLINE_BYTES`] live.
+    payloads: Arc<PayloadStore>,
     inner: Mutex<Inner>,
     _claim: OpenClaim,
 }
@@ -90,20 +99,15 @@ struct Inner {
     conn: Connection,
     /// Each variable type's view signature, as committed.
     signatures: BTreeMap<String, Signature>,
-    /// Every record's content hash by record id, and the hashes of bodies
-    /// stored outside record rows. DuckDB's file lock makes this process
-    /// the only writer, so these maps stand in for unique indexes, which
-    /// cost more per insert, and answer cache lookups without a query.
+    /// Every record's content hash by record id. DuckDB's file lock makes
+    /// this process the only writer, so this map stands in for a unique
+    /// index, which costs more per insert, and answers cache lookups
+    /// without a query.
     records: HashMap<String, String>,
-    stored_hashes: HashSet<String>,
     /// The calls whose results were saved, by cache key (see `lineage`).
     calls: HashMap<String, lineage::CallEntry>,
     /// The id the next lineage row gets.
     next_lineage_id: i64,
-    /// Open chunk readers and writers, and DuckDB's memory limit from
-    /// before the first one lowered it (see `chunked`).
-    streaming_users: usize,
-    memory_limit_before: Option<String>,
 }
 
 /// A value ready to be written: what a save computes before the lock.
@@ -112,11 +116,22 @@ struct Prepared<'a> {
     record_id: String,
     hash: String,
     encoded: codec::Encoded<'a>,
+    /// The format of the payload file of a value stored outside its row.
+    payload: Option<Format>,
+    /// That file when this save wrote it, not yet in place (see `commit`).
+    staged: Option<Staged>,
     preview: preview::Preview,
     meta: Metadata,
     /// The metadata that is not schema keys.
     variant: Metadata,
     table: Option<&'a Table>,
+}
+
+/// A payload file written before the lock.
+struct Staged {
+    file: TempFile,
+    /// The file's size, when known before it is written.
+    len: Option<u64>,
 }
 
 /// A write a save needs. A record that exists and is already the newest
@@ -129,8 +144,6 @@ enum Action<'a> {
 
 struct Insert<'a> {
     p: Prepared<'a>,
-    external: bool,
-    new_external: bool,
     widened: bool,
     /// The view's signature before (when widened) and after (when widened
     /// or rows are copied for a table).
@@ -145,7 +158,6 @@ struct Batch<'a> {
     actions: Vec<Action<'a>>,
     signatures: BTreeMap<String, Signature>,
     records: HashMap<String, String>,
-    hashes: HashSet<String>,
     /// Lineage rows the batch writes besides the records.
     lineage_writes: usize,
     /// Existing records already checked for a newer version (see `check_newer`).
@@ -158,6 +170,17 @@ impl Database {
     /// optional lineage path is recorded; lineage lives in the same file so
     /// a save and its lineage commit together.
     pub fn open(path: &str, schema_keys: &[String], lineage_path: Option<&str>) -> Result<Self> {
+        Self::open_with_data_path(path, schema_keys, lineage_path, None)
+    }
+
+    /// Opens a database as [`Database::open`] does, with its payload files
+    /// under `data_path` (see [`payload_dir`]).
+    pub fn open_with_data_path(
+        path: &str,
+        schema_keys: &[String],
+        lineage_path: Option<&str>,
+        data_path: Option<&str>,
+    ) -> Result<Self> {
         if path.is_empty() {
             return Err(Error::invalid("the database path is empty"));
         }
@@ -171,10 +194,12 @@ impl Database {
         let claim = OpenClaim::new(path)?;
         let conn = Connection::open(path).context(format!("opening {path}"))?;
         conn.set_prepared_statement_cache_capacity(64);
-        schema::prepare(&conn, schema_keys, lineage_path).context(format!("opening {path}"))?;
+        let recorded = schema::prepare(&conn, schema_keys, lineage_path, data_path)
+            .context(format!("opening {path}"))?;
+        let payloads = PayloadStore::open(&payload_dir(path, data_path.or(recorded.as_deref())))
+            .context(format!("opening {path}"))?;
         let signatures = views::load_signatures(&conn)?;
         let records = column_pairs(&conn, "SELECT record_id, content_hash FROM _scidb_records")?;
-        let stored_hashes = column_set(&conn, "SELECT content_hash FROM _scidb_values")?;
         let (calls, next_lineage_id) = lineage::load_calls(&conn)?;
         Ok(Database {
             path: path.to_string(),
@@ -182,15 +207,13 @@ impl Database {
             newer_sql: newer_record_sql(schema_keys),
             _claim: claim,
             schema_keys: schema_keys.to_vec(),
+            payloads,
             inner: Mutex::new(Inner {
                 conn,
                 signatures,
                 records,
-                stored_hashes,
                 calls,
                 next_lineage_id,
-                streaming_users: 0,
-                memory_limit_before: None,
             }),
         })
     }
@@ -201,6 +224,20 @@ impl Database {
 
     pub fn schema_keys(&self) -> &[String] {
         &self.schema_keys
+    }
+
+    /// The folder holding this database's payload files.
+    pub fn data_path(&self) -> &Path {
+        self.payloads.dir()
+    }
+
+    /// Removes payload files no record refers to (left by a save that was
+    /// interrupted between writing its file and committing its record) and
+    /// temporary files of interrupted writes. Loads never remove anything.
+    pub fn gc(&self) -> Result<GcReport> {
+        let inner = self.lock();
+        let referenced = column_set(&inner.conn, "SELECT DISTINCT content_hash FROM _scidb_records")?;
+        self.payloads.gc(&referenced).context("collecting unused payload files")
     }
 
     /// The variable types that have records.
@@ -246,18 +283,19 @@ impl Database {
             metadata::validate_key(k)?;
         }
         value.validate().context(format!("saving {variable}"))?;
-        let hash = content_hash(value);
+        let encoded = codec::encode(value);
+        let (hash, payload, staged) = self
+            .stage_payload(value, &encoded)
+            .context(format!("saving {variable}"))?;
         let record_id = record_id(variable, &metadata::to_json_object(&meta), &hash);
-        let variant: Metadata = meta
-            .iter()
-            .filter(|(k, _)| !self.schema_keys.contains(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let variant = self.variant_of(&meta);
         Ok(Prepared {
             variable,
             record_id,
             hash,
-            encoded: codec::encode(value),
+            encoded,
+            payload,
+            staged,
             preview: preview::preview(value),
             meta,
             variant,
@@ -266,6 +304,56 @@ impl Database {
                 _ => None,
             },
         })
+    }
+
+    /// The metadata that is not schema keys.
+    fn variant_of(&self, meta: &Metadata) -> Metadata {
+        meta.iter()
+            .filter(|(k, _)| !self.schema_keys.contains(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// The content hash and, for a value too large for its row, its
+    /// payload file written to a temporary file. An array's file is
+    /// written while its elements are hashed (one pass over memory on each
+    /// core); a file for content already stored is not written at all,
+    /// except for arrays, whose hash is known only at the end.
+    fn stage_payload(
+        &self,
+        value: &Value,
+        encoded: &codec::Encoded<'_>,
+    ) -> Result<(String, Option<Format>, Option<Staged>)> {
+        if encoded.len() <= INLINE_BYTES {
+            return Ok((content_hash(value), None, None));
+        }
+        if let Value::Array(a) = value {
+            let header = npy::header(a.dtype, &a.shape, None);
+            let len = Some((header.len() + a.data.len()) as u64);
+            let (hash, file) = std::thread::scope(|s| {
+                let hashing = s.spawn(|| content_hash(value));
+                let file = self.payloads.stage(&[&header, &a.data]);
+                (hashing.join(), file)
+            });
+            let hash =
+                hash.map_err(|_| Error::new(ErrorKind::Panic, "hashing an array panicked"))?;
+            let staged = Staged { file: file?, len };
+            return Ok((hash, Some(Format::Npy), Some(staged)));
+        }
+        let hash = content_hash(value);
+        let (format, len) = match value {
+            Value::Table(_) => (Format::Arrow, None),
+            _ => (Format::Sdv, Some(encoded.len() as u64)),
+        };
+        if self.payloads.holds(&hash, format, len) {
+            // Stored already: the record row only names the file.
+            return Ok((hash, Some(format), None));
+        }
+        let file = match value {
+            Value::Table(t) => tables::stage_whole(&self.payloads, t)?,
+            _ => self.payloads.stage(&[encoded.header_bytes()])?,
+        };
+        Ok((hash, Some(format), Some(Staged { file, len })))
     }
 
     /// Decides what saving one record writes, and notes in the batch what
@@ -281,12 +369,6 @@ impl Database {
             .cloned();
         let mut sig = old.clone().unwrap_or_default();
         let widened = sig.absorb(&p.meta, p.preview.kind, p.table) || old.is_none();
-        let external = payload::is_external(p.encoded.body);
-        let new_external =
-            external && !inner.stored_hashes.contains(&p.hash) && !batch.hashes.contains(&p.hash);
-        if external {
-            batch.hashes.insert(p.hash.clone());
-        }
         batch.records.insert(p.record_id.clone(), p.hash.clone());
         if widened {
             batch.signatures.insert(p.variable.to_string(), sig.clone());
@@ -294,8 +376,6 @@ impl Database {
         let keep_sig = widened || p.table.is_some();
         batch.actions.push(Action::Insert(Box::new(Insert {
             p,
-            external,
-            new_external,
             widened,
             old: if widened { old } else { None },
             sig: keep_sig.then_some(sig),
@@ -349,19 +429,28 @@ impl Database {
         Ok(n > 0)
     }
 
-    /// Writes a planned batch, then `extra` (lineage), in one transaction
-    /// (a lone simple write commits on its own), and only then lets the
-    /// in-memory state see what was written.
+    /// Puts the batch's payload files in place, then writes its catalog
+    /// rows and `extra` (lineage) in one transaction (a lone simple write
+    /// commits on its own), and only then lets the in-memory state see
+    /// what was written. Files go first: a crash before the commit leaves
+    /// files no record names (for `gc`), never a record without its file.
     fn commit(
         &self,
         inner: &mut Inner,
-        batch: Batch<'_>,
+        mut batch: Batch<'_>,
         extra: impl FnOnce(&Connection) -> Result<()>,
     ) -> Result<()> {
+        for action in &mut batch.actions {
+            if let Action::Insert(i) = action {
+                if let (Some(staged), Some(format)) = (i.p.staged.take(), i.p.payload) {
+                    self.place_payload(&i.p.hash, format, staged)?;
+                }
+            }
+        }
         let lone_simple = batch.lineage_writes == 0
             && match batch.actions.as_slice() {
                 [] | [Action::Bump(_)] => true,
-                [Action::Insert(i)] => !i.new_external && !i.widened && i.p.table.is_none(),
+                [Action::Insert(i)] => !i.widened && i.p.table.is_none(),
                 _ => false,
             };
         let conn = &inner.conn;
@@ -372,10 +461,6 @@ impl Database {
             for action in &batch.actions {
                 match action {
                     Action::Insert(i) if i.sig.is_none() => {
-                        if i.new_external {
-                            payload::store_external(conn, &i.p.hash, i.p.encoded.body)
-                                .context(format!("saving {}", i.p.variable))?;
-                        }
                         plain.push(i);
                         if plain.len() == INSERT_GROUP {
                             self.insert_records(conn, &std::mem::take(&mut plain))?;
@@ -397,8 +482,16 @@ impl Database {
         }
         inner.signatures.extend(batch.signatures);
         inner.records.extend(batch.records);
-        inner.stored_hashes.extend(batch.hashes);
         Ok(())
+    }
+
+    /// Renames a staged payload file into place unless the same content is
+    /// there already (then the staged file is removed).
+    fn place_payload(&self, hash: &str, format: Format, staged: Staged) -> Result<()> {
+        if self.payloads.holds(hash, format, staged.len) {
+            return Ok(());
+        }
+        staged.file.commit(hash, format)
     }
 
     fn write(&self, conn: &Connection, action: &Action<'_>) -> Result<()> {
@@ -416,15 +509,7 @@ impl Database {
         };
         let p = &i.p;
         let what = || format!("saving {}", p.variable);
-        if i.new_external {
-            payload::store_external(conn, &p.hash, p.encoded.body).context(what())?;
-        }
-        let blob = if i.external {
-            p.encoded.external_blob()
-        } else {
-            p.encoded.inline_blob()
-        };
-        self.insert_record(conn, p, &blob).context(what())?;
+        self.insert_record(conn, p, &p.blob()).context(what())?;
         if let Some(sig) = &i.sig {
             if i.widened {
                 views::apply(conn, p.variable, &self.schema_keys, i.old.as_ref(), sig)
@@ -440,16 +525,7 @@ impl Database {
     /// Inserts plain records: one by one when they are few, else with an
     /// appender after drawing their versions from the sequence at once.
     fn insert_records(&self, conn: &Connection, inserts: &[&Insert<'_>]) -> Result<()> {
-        let blobs: Vec<Vec<u8>> = inserts
-            .iter()
-            .map(|i| {
-                if i.external {
-                    i.p.encoded.external_blob()
-                } else {
-                    i.p.encoded.inline_blob()
-                }
-            })
-            .collect();
+        let blobs: Vec<Vec<u8>> = inserts.iter().map(|i| i.p.blob()).collect();
         if inserts.len() < APPEND_FROM {
             for (i, blob) in inserts.iter().zip(&blobs) {
                 self.insert_record(conn, &i.p, blob)
@@ -531,7 +607,13 @@ impl Database {
                     .blob
                     .take()
                     .ok_or_else(|| Error::corrupt("a record was read without its value"))?;
-                let value = payload::decode(conn, &info.record_id, &info.content_hash, &blob)?;
+                let value = payload::decode(
+                    conn,
+                    &self.payloads,
+                    &info.record_id,
+                    &info.content_hash,
+                    &blob,
+                )?;
                 Ok(Record {
                     metadata: info.metadata(&self.schema_keys),
                     info,
@@ -614,6 +696,33 @@ impl Database {
                 format!("no {variable} record matches {}", wanted.join(", "))
             },
         )
+    }
+}
+
+impl Prepared<'_> {
+    /// The record row's value blob: the whole value, or what names its
+    /// payload file.
+    fn blob(&self) -> Vec<u8> {
+        match self.payload {
+            Some(format) => self.encoded.payload_blob(format),
+            None => self.encoded.inline_blob(),
+        }
+    }
+}
+
+/// The folder of a database's payload files: `data_path` when given (a
+/// relative one is taken from the database's folder), else the database
+/// file's name with `.data` appended, beside it (`exp.duckdb.data/`).
+pub fn payload_dir(db_path: &str, data_path: Option<&str>) -> PathBuf {
+    let db = Path::new(db_path);
+    let folder = db.parent().unwrap_or(Path::new(""));
+    match data_path {
+        Some(d) => folder.join(d),
+        None => {
+            let mut name = db.file_name().unwrap_or_default().to_os_string();
+            name.push(".data");
+            folder.join(name)
+        }
     }
 }
 

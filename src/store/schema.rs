@@ -1,11 +1,18 @@
 //! The database layout: scidb's own tables, created on first open, and the
 //! check that a reopened database has the schema keys it was created with.
+//!
+//! Layout 2 keeps large values in payload files; a layout-1 file (large
+//! bodies in `_scidb_values`/`_scidb_chunks`, chunked values in
+//! `_scidb_words`) is upgraded on open by recording the new version: its
+//! old tables stay and are still read, and new values go to files.
 
 use crate::error::{Error, ErrorKind, Result, ResultExt};
 use duckdb::{params, Connection, OptionalExt};
 
 /// Version of the table layout written into `_scidb_info`.
-pub(crate) const LAYOUT_VERSION: &str = "1";
+pub(crate) const LAYOUT_VERSION: &str = "2";
+/// Layouts this version opens (and upgrades to [`LAYOUT_VERSION`]).
+const READABLE_LAYOUTS: [&str; 2] = ["1", "2"];
 
 /// The column of `_scidb_records` holding a schema key's canonical JSON.
 pub fn key_column(key: &str) -> String {
@@ -13,11 +20,14 @@ pub fn key_column(key: &str) -> String {
 }
 
 /// Creates scidb's tables when missing and checks the stored schema keys.
+/// Returns the payload folder recorded when the database was created with
+/// one (`data_path`); a new database records the one given.
 pub fn prepare(
     conn: &Connection,
     schema_keys: &[String],
     lineage_path: Option<&str>,
-) -> Result<()> {
+    data_path: Option<&str>,
+) -> Result<Option<String>> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS _scidb_info (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);",
     )
@@ -45,34 +55,37 @@ pub fn prepare(
                  open it with the same keys in the same order"
             ),
         )),
-        None => create(conn, schema_keys, &wanted, lineage_path),
+        None => create(conn, schema_keys, &wanted, lineage_path, data_path),
     };
     result?;
-    // Chunked values (added to layout 1; older files get the table on open).
-    conn.execute_batch(
-        "CREATE SEQUENCE IF NOT EXISTS _scidb_stream_seq START 1;
-         CREATE TABLE IF NOT EXISTS _scidb_words (
-            stream BIGINT NOT NULL,
-            chunk INTEGER NOT NULL,
-            w BIGINT NOT NULL);",
-    )
-    .context("creating _scidb_words")
+    info(conn, "data_path")
 }
 
+fn info(conn: &Connection, key: &str) -> Result<Option<String>> {
+    conn.query_row("SELECT value FROM _scidb_info WHERE key = ?", [key], |r| {
+        r.get(0)
+    })
+    .optional()
+    .context(format!("reading {key}"))
+}
+
+/// Refuses layouts this scidb cannot read and upgrades older ones.
 fn check_layout(conn: &Connection) -> Result<()> {
-    let layout: Option<String> = conn
-        .query_row(
-            "SELECT value FROM _scidb_info WHERE key = 'layout_version'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if layout.as_deref() != Some(LAYOUT_VERSION) {
-        return Err(Error::corrupt(format!(
-            "the database has scidb layout version {layout:?}; this scidb reads version {LAYOUT_VERSION}"
-        )));
+    let layout = info(conn, "layout_version")?;
+    match layout.as_deref() {
+        Some(LAYOUT_VERSION) => Ok(()),
+        Some(v) if READABLE_LAYOUTS.contains(&v) => conn
+            .execute(
+                "UPDATE _scidb_info SET value = ? WHERE key = 'layout_version'",
+                [LAYOUT_VERSION],
+            )
+            .map(|_| ())
+            .context("upgrading the layout version"),
+        _ => Err(Error::corrupt(format!(
+            "the database has scidb layout version {layout:?}; this scidb reads versions {}",
+            READABLE_LAYOUTS.join(", ")
+        ))),
     }
-    Ok(())
 }
 
 fn create(
@@ -80,6 +93,7 @@ fn create(
     keys: &[String],
     keys_json: &str,
     lineage_path: Option<&str>,
+    data_path: Option<&str>,
 ) -> Result<()> {
     let key_columns: String = keys
         .iter()
@@ -87,14 +101,6 @@ fn create(
         .collect();
     let ddl = format!(
         "CREATE SEQUENCE _scidb_version_seq START 1;
-        CREATE TABLE _scidb_values (
-            content_hash VARCHAR NOT NULL,
-            body_bytes UBIGINT NOT NULL,
-            n_chunks INTEGER NOT NULL);
-        CREATE TABLE _scidb_chunks (
-            content_hash VARCHAR NOT NULL,
-            chunk INTEGER NOT NULL,
-            bytes BLOB NOT NULL);
         CREATE TABLE _scidb_records (
             record_id VARCHAR NOT NULL,
             variable VARCHAR NOT NULL,
@@ -107,11 +113,14 @@ fn create(
             preview VARCHAR);
         CREATE TABLE _scidb_variables (name VARCHAR PRIMARY KEY, signature VARCHAR NOT NULL);"
     );
-    let info = [
+    let mut info = vec![
         ("schema_keys", keys_json),
         ("layout_version", LAYOUT_VERSION),
         ("lineage_path", lineage_path.unwrap_or("")),
     ];
+    if let Some(d) = data_path {
+        info.push(("data_path", d));
+    }
     // One transaction: a crash leaves either no layout or a whole one.
     conn.execute_batch("BEGIN")
         .context("creating scidb's tables")?;

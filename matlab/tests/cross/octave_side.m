@@ -53,6 +53,7 @@ end
 function cases = octave_cases()
     % What Octave saves; python_side.octave_cases() holds what Python must load.
     cases.m_matrix = [1 2 3; 4 5 6];
+    cases.m_big_matrix = reshape(0:(400 * 700 - 1), 400, 700);   % over 1 MiB: a payload file
     cases.m_row = [1 2 3];
     cases.m_column = [1; 2];
     cases.m_scalar = 5;
@@ -81,6 +82,7 @@ function [cases, same_hash] = expected_from_python()
     cases.f64_1d = [1.5; 2.5; 3.5];             % 1-d loads as a column
     cases.f64_0d = 2.5;                         % 0-d loads as 1x1
     cases.f64_fortran = [0 1 2; 3 4 5];
+    cases.f64_big_fortran = reshape(0:(400 * 700 - 1), 700, 400)';
     cases.py_float = 2.5;
     cases.py_int = int64(7);
     cases.py_bool = true;
@@ -108,7 +110,7 @@ function [cases, same_hash] = expected_from_python()
     % missing cell is promoted to double with NaN, the missing text is ''.
     cases.dataframe = struct('x', [1; 2], 'n', [1; NaN], 's', {{'a'; []}});   % a missing text cell is []
     % Values whose Octave form is the same logical value (same hash).
-    same_hash = {'f64_matrix', 'f64_0d', 'f64_fortran', 'py_float', 'py_int', 'py_bool', ...
+    same_hash = {'f64_matrix', 'f64_0d', 'f64_fortran', 'f64_big_fortran', 'py_float', 'py_int', 'py_bool', ...
                  'i32_3d', 'i8', 'u8', 'i16', 'u16', 'u32', 'i64', 'u64', 'f32', 'bool', ...
                  'c128', 'c64', 'specials', 'empty_0x3', 'text', 'list', 'dict', ...
                  'list_of_dicts', 'none'};

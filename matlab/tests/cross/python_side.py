@@ -33,6 +33,8 @@ def python_cases():
         "f64_1d": np.array([1.5, 2.5, 3.5]),
         "f64_0d": np.array(2.5),
         "f64_fortran": np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+        # Over 1 MiB: stored as a payload file (.npy).
+        "f64_big_fortran": np.asfortranarray(np.arange(400 * 700.0).reshape(400, 700)),
         "py_float": 2.5,
         "py_int": 7,
         "py_bool": True,
@@ -70,6 +72,7 @@ def octave_cases():
     """What Octave saves (octave_side.m), as Python must load it."""
     return {
         "m_matrix": np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]),
+        "m_big_matrix": np.arange(400 * 700.0).reshape(700, 400).T,
         "m_row": np.array([[1.0, 2.0, 3.0]]),
         "m_column": np.array([[1.0], [2.0]]),
         "m_scalar": 5.0,

@@ -1,0 +1,84 @@
+"""Large values live in payload files other tools open without scidb."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.ipc
+
+import scidb
+from scidb import BaseVariable
+
+
+class Recording(BaseVariable):
+    pass
+
+
+class Trials(BaseVariable):
+    pass
+
+
+def payload_files(db, suffix):
+    return sorted(Path(db.data_path).glob(f"??/*{suffix}"))
+
+
+def test_a_large_array_is_an_npy_file_numpy_loads(db):
+    arr = np.random.default_rng(1).standard_normal((500, 400))
+    Recording.save(arr, subject=1, session="a")
+    (path,) = payload_files(db, ".npy")
+    assert path.stem == Recording.load(subject=1, session="a").content_hash
+    np.testing.assert_array_equal(np.load(path), arr)
+
+
+def test_a_fortran_order_array_is_stored_in_logical_order(db):
+    arr = np.asfortranarray(np.arange(300_000, dtype=np.int32).reshape(600, 500))
+    Recording.save(arr, subject=1, session="a")
+    (path,) = payload_files(db, ".npy")
+    on_disk = np.load(path)
+    assert on_disk.dtype == np.int32 and on_disk.shape == (600, 500)
+    np.testing.assert_array_equal(on_disk, arr)
+    back = Recording.load(subject=1, session="a").data
+    assert back.dtype == arr.dtype and back.shape == arr.shape
+    np.testing.assert_array_equal(back, arr)
+
+
+def test_a_large_dataframe_is_an_arrow_file_pandas_reads(db):
+    n = 100_000
+    df = pd.DataFrame(
+        {
+            "t": np.arange(n, dtype=np.float64),
+            "trial": np.arange(n, dtype=np.int64) % 17,
+            "label": [f"s{i % 5}" if i % 9 else None for i in range(n)],
+            "ok": np.arange(n) % 2 == 0,
+        }
+    )
+    Trials.save(df, subject=1, session="a")
+    (path,) = payload_files(db, ".arrow")
+    on_disk = pd.read_feather(path)
+    pd.testing.assert_frame_equal(on_disk, df)
+    with pyarrow.ipc.open_file(path) as f:
+        assert f.schema.names == ["t", "trial", "label", "ok"]
+    pd.testing.assert_frame_equal(Trials.load(subject=1, session="a").data, df)
+
+
+def test_a_chunked_array_is_one_npy_file(db):
+    chunks = [np.arange(i * 600_000, (i + 1) * 600_000, dtype=np.float64) for i in range(3)]
+    Recording.save_chunks(iter(chunks), subject=2, session="a")
+    (path,) = payload_files(db, ".npy")
+    np.testing.assert_array_equal(np.load(path), np.concatenate(chunks))
+
+
+def test_the_data_path_can_be_chosen_and_gc_keeps_what_records_name(tmp_path):
+    db = scidb.configure_database(tmp_path / "x.duckdb", ["subject"], data_path="bulk")
+    try:
+        assert Path(db.data_path) == tmp_path / "bulk"
+        Recording.save(np.ones(300_000), subject=1)
+        assert db.gc() == (0, 0)
+        (kept,) = payload_files(db, ".npy")
+        orphan = kept.with_name("ab" * 32 + ".npy")
+        orphan.write_bytes(kept.read_bytes())
+        assert db.gc() == (1, kept.stat().st_size)
+        assert not orphan.exists()
+        np.testing.assert_array_equal(Recording.load(subject=1).data, np.ones(300_000))
+    finally:
+        db.close()
