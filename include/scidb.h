@@ -54,11 +54,18 @@ typedef struct scidb_value scidb_value;
 // Cells (array elements, or table rows times columns) of a stored chunk.
 #define CHUNK_CELLS 1000000
 
+// `Header::stream` of a value whose chunks are in its payload file.
+#define IN_PAYLOAD_FILE 0
+
 // Version of this C ABI; bindings refuse a library with another one.
 #define SCIDB_ABI_VERSION 1
 
 // Bytes of a record id buffer: 32 hex digits and a terminating NUL.
 #define SCIDB_RECORD_ID_SIZE 33
+
+// Values whose stored form is larger than this many bytes (1 MiB) are
+// kept in payload files rather than in the catalog.
+#define SCIDB_INLINE_BYTES 1048576
 
 // Bytes of a content hash buffer: 64 hex digits and a terminating NUL.
 #define SCIDB_HASH_SIZE 65
@@ -134,6 +141,9 @@ typedef struct scidb_value scidb_value;
 // Whole-value loads of chunked values up to this many stored bytes are
 // allowed; larger ones must be read chunk by chunk.
 #define WHOLE_LOAD_BYTES (256 << 20)
+
+// Values whose stored form is larger than this go to payload files.
+#define INLINE_BYTES (1 << 20)
 
 // A description of one call of a function: its identity, its inputs by
 // parameter name and its constants. Free with `scidb_call_free`.
@@ -377,14 +387,40 @@ void scidb_chunk_reader_free(struct scidb_chunk_reader **reader);
 // Opens (creating when missing) the database file at `path` with the
 // ordered schema keys `schema_keys[0..n_keys]` (e.g. "subject",
 // "session"). `lineage_path` may be NULL; when given it is recorded, and
-// lineage is kept in the same file. Reopening a file with other schema
-// keys fails with `SCIDB_SCHEMA_MISMATCH`; a file held by another process
-// with `SCIDB_LOCKED`. Free the handle with `scidb_db_free`.
+// lineage is kept in the same file. Values larger than
+// `SCIDB_INLINE_BYTES` are kept as files in the folder the database
+// recorded when it was created, else in `<path>.data` beside it (see
+// `scidb_open_with_data_path`). Reopening a file with other schema keys
+// fails with `SCIDB_SCHEMA_MISMATCH`; a file held by another process with
+// `SCIDB_LOCKED`. Free the handle with `scidb_db_free`.
 scidb_status scidb_open(const char *path,
                         const char *const *schema_keys,
                         size_t n_keys,
                         const char *lineage_path,
                         struct scidb_db **out_db);
+
+// Opens a database as `scidb_open` does, with its payload files (values
+// larger than `SCIDB_INLINE_BYTES`, one file per content: `.npy` for
+// arrays, Arrow IPC `.arrow` for tables) under `data_path`: a folder,
+// taken from the database file's folder when relative, created when
+// missing. A new database records it, so later opens with `data_path`
+// NULL find it; NULL on a database that recorded none means
+// `<path>.data`. Free the handle with `scidb_db_free`.
+scidb_status scidb_open_with_data_path(const char *path,
+                                       const char *const *schema_keys,
+                                       size_t n_keys,
+                                       const char *lineage_path,
+                                       const char *data_path,
+                                       struct scidb_db **out_db);
+
+// Removes payload files that no record refers to (a save interrupted
+// between writing its file and committing its record leaves one) and
+// temporary files of interrupted writes. Loads never remove files. Writes
+// the number of files removed and their bytes through the out-pointers
+// (either may be NULL).
+scidb_status scidb_gc(const struct scidb_db *db,
+                      uint64_t *out_removed_files,
+                      uint64_t *out_removed_bytes);
 
 // Closes a database and sets `*db` to NULL. NULL and `*db == NULL` are no-ops.
 // Chunk readers and writers still open keep the file open until freed.
@@ -436,6 +472,10 @@ scidb_status scidb_load_record(const struct scidb_db *db,
                                const char *variable,
                                const char *record_id,
                                struct scidb_records **out_records);
+
+// The folder holding the database's payload files, as a new string (free
+// it with `scidb_string_free`).
+scidb_status scidb_db_data_path(const struct scidb_db *db, char **out_path);
 
 // Plans a run on `db` from its JSON description (docs/foreach.md):
 // `{"function": {"language", "name", "source_hash"?, "version"?},

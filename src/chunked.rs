@@ -628,7 +628,10 @@ impl Rechunker {
     }
 
     /// Stores what is left and returns the total rows and content hash.
-    pub fn finish(mut self, store: &mut dyn FnMut(Stored<'_>) -> Result<()>) -> Result<(u64, String)> {
+    pub fn finish(
+        mut self,
+        store: &mut dyn FnMut(Stored<'_>) -> Result<()>,
+    ) -> Result<(u64, String)> {
         match self.layout {
             Layout::Array { .. } => {
                 if !self.pending_bytes.is_empty() {

@@ -86,7 +86,7 @@ impl Encoded<'_> {
     }
 
     /// Bytes of the stored form when kept whole.
-    pub fn len(&self) -> usize {
+    pub fn stored_len(&self) -> usize {
         self.header.len() + self.body.len()
     }
 

@@ -37,7 +37,10 @@ fn every_record_of_a_layout_1_database_loads_with_its_content_hash() {
     );
     let mut records = 0;
     for variable in &variables {
-        for r in db.list_versions(variable, &parse_query("{}").unwrap()).unwrap() {
+        for r in db
+            .list_versions(variable, &parse_query("{}").unwrap())
+            .unwrap()
+        {
             let loaded = db.load_record(Some(variable), &r.info.record_id).unwrap();
             let value = loaded.value.unwrap();
             let mut chunks = db.chunk_reader_for_record(&r.info.record_id);
@@ -62,12 +65,15 @@ fn layout_1_values_come_back_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let db = open_copy(&dir);
     let q = |json: &str| parse_query(json).unwrap();
-    let big = f64_array((0..300_000).map(|i| i as f64 * 0.5), vec![300_000]);
+    let big = f64_array((0..140_000).map(|i| i as f64 * 0.5), vec![140_000]);
     for subject in [1, 2] {
         let r = db
-            .load("Big", &q(&format!(r#"{{"subject": {subject}, "session": "a"}}"#)))
+            .load(
+                "Big",
+                &q(&format!(r#"{{"subject": {subject}, "session": "a"}}"#)),
+            )
             .unwrap();
-        assert_eq!(r[0].value.as_ref().unwrap(), &big);
+        assert!(r[0].value.as_ref().unwrap() == &big);
     }
     let signal = db
         .load("Signal", &q(r#"{"subject": 1, "session": "a"}"#))
@@ -75,13 +81,13 @@ fn layout_1_values_come_back_exactly() {
     let Some(Value::Array(a)) = &signal[0].value else {
         panic!("Signal is not an array")
     };
-    assert_eq!(a.shape, [1_500_000]);
-    assert_eq!(a.dtype, DType::Int16);
+    assert_eq!(a.shape, [1_200_000]);
+    assert_eq!(a.dtype, DType::Int8);
     assert!(a
         .data
-        .chunks(2)
+        .iter()
         .enumerate()
-        .all(|(i, b)| i16::from_le_bytes([b[0], b[1]]) as usize == i % 30_000));
+        .all(|(i, &b)| b as usize == i % 100));
     let mut reader = db
         .chunk_reader("Rows", &q(r#"{"subject": 1, "session": "a"}"#))
         .unwrap();
@@ -92,8 +98,8 @@ fn layout_1_values_come_back_exactly() {
     let doubled = db
         .load("Doubled", &q(r#"{"subject": 1, "session": "a"}"#))
         .unwrap();
-    let twice = f64_array((0..300_000).map(|i| i as f64), vec![300_000]);
-    assert_eq!(doubled[0].value.as_ref().unwrap(), &twice);
+    let twice = f64_array((0..140_000).map(|i| i as f64), vec![140_000]);
+    assert!(doubled[0].value.as_ref().unwrap() == &twice);
 }
 
 #[test]
@@ -103,7 +109,7 @@ fn a_layout_1_database_takes_new_values_as_payload_files() {
     let big = f64_array((0..400_000).map(f64::from), vec![400_000]);
     let meta = parse_metadata(r#"{"subject": 9, "session": "a"}"#).unwrap();
     let id = db.save("Big", &meta, &big).unwrap();
-    assert_eq!(db.load_record(None, &id).unwrap().value.unwrap(), big);
+    assert!(db.load_record(None, &id).unwrap().value.unwrap() == big);
     assert!(db.data_path().exists());
     drop(db);
     let conn = duckdb::Connection::open(dir.path().join("layout1.duckdb")).unwrap();

@@ -46,7 +46,7 @@ pub struct ChunkWriter {
 /// once the row count is known) or a table's Arrow file.
 enum Sink {
     Array { temp: TempFile, header_len: usize },
-    Table(BatchFile),
+    Table(Box<BatchFile>),
 }
 
 impl Sink {
@@ -59,7 +59,7 @@ impl Sink {
                 temp.write_all(&vec![0u8; header_len])?;
                 Sink::Array { temp, header_len }
             }
-            Layout::Table { .. } => Sink::Table(BatchFile::new(store, &layout.schema())?),
+            Layout::Table { .. } => Sink::Table(Box::new(BatchFile::new(store, &layout.schema())?)),
         })
     }
 
@@ -218,7 +218,7 @@ impl Database {
         format: Format,
     ) -> Result<String> {
         let mut inner = self.lock();
-        if !self.payloads.holds(hash, format, Some(file.len()?)) {
+        if !self.payloads.holds(hash, format, Some(file.written()?)) {
             file.commit(hash, format)?;
         }
         let record_id = record_id(variable, &metadata::to_json_object(meta), hash);
@@ -263,7 +263,7 @@ pub struct ChunkReader {
 /// Where a chunked value's chunks are read from.
 enum Source {
     Npy(File),
-    Arrow(BatchReader),
+    Arrow(Box<BatchReader>),
     /// Layout 1: `_scidb_words`, through the catalog.
     Words,
 }
@@ -295,7 +295,7 @@ impl Source {
                         header.n_chunks()
                     )));
                 }
-                Ok((Source::Arrow(reader), 0))
+                Ok((Source::Arrow(Box::new(reader)), 0))
             }
         }
     }
@@ -465,7 +465,12 @@ pub(super) fn load_whole(
                     data.extend_from_slice(&a.data);
                 }
             }
-            Ok(Value::Array(Array::new(*dtype, header.shape(), data, false)?))
+            Ok(Value::Array(Array::new(
+                *dtype,
+                header.shape(),
+                data,
+                false,
+            )?))
         }
         Layout::Table { .. } => {
             let batches: Vec<RecordBatch> = chunks

@@ -26,13 +26,13 @@ use crate::error::{Error, ErrorKind, Result, ResultExt};
 use crate::hash::content_hash;
 use crate::metadata::{self, Metadata, Query};
 use crate::value::{Table, Value};
-use payload::{Format, PayloadStore, TempFile};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use duckdb::types::ToSqlOutput::{self, Owned};
 use duckdb::types::{TimeUnit, Value as Sql, ValueRef};
 use duckdb::{params, Connection};
+use payload::{Format, PayloadStore, TempFile};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::{Mutex, MutexGuard};
 use views::Signature;
 
@@ -236,8 +236,13 @@ impl Database {
     /// temporary files of interrupted writes. Loads never remove anything.
     pub fn gc(&self) -> Result<GcReport> {
         let inner = self.lock();
-        let referenced = column_set(&inner.conn, "SELECT DISTINCT content_hash FROM _scidb_records")?;
-        self.payloads.gc(&referenced).context("collecting unused payload files")
+        let referenced = column_set(
+            &inner.conn,
+            "SELECT DISTINCT content_hash FROM _scidb_records",
+        )?;
+        self.payloads
+            .gc(&referenced)
+            .context("collecting unused payload files")
     }
 
     /// The variable types that have records.
@@ -324,7 +329,7 @@ impl Database {
         value: &Value,
         encoded: &codec::Encoded<'_>,
     ) -> Result<(String, Option<Format>, Option<Staged>)> {
-        if encoded.len() <= INLINE_BYTES {
+        if encoded.stored_len() <= INLINE_BYTES {
             return Ok((content_hash(value), None, None));
         }
         if let Value::Array(a) = value {
@@ -343,7 +348,7 @@ impl Database {
         let hash = content_hash(value);
         let (format, len) = match value {
             Value::Table(_) => (Format::Arrow, None),
-            _ => (Format::Sdv, Some(encoded.len() as u64)),
+            _ => (Format::Sdv, Some(encoded.stored_len() as u64)),
         };
         if self.payloads.holds(&hash, format, len) {
             // Stored already: the record row only names the file.

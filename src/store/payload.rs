@@ -102,8 +102,12 @@ pub struct PayloadStore {
 impl PayloadStore {
     /// The store at `dir`, created when missing.
     pub fn open(dir: &Path) -> Result<Arc<PayloadStore>> {
-        fs::create_dir_all(dir.join("tmp"))
-            .map_err(|e| Error::io(format!("creating the payload directory {}: {e}", dir.display())))?;
+        fs::create_dir_all(dir.join("tmp")).map_err(|e| {
+            Error::io(format!(
+                "creating the payload directory {}: {e}",
+                dir.display()
+            ))
+        })?;
         Ok(Arc::new(PayloadStore {
             dir: dir.to_path_buf(),
             live: Mutex::new(HashSet::new()),
@@ -253,7 +257,7 @@ impl TempFile {
     }
 
     /// The bytes written so far.
-    pub fn len(&mut self) -> Result<u64> {
+    pub fn written(&mut self) -> Result<u64> {
         let path = self.path.clone();
         let f = self.file()?;
         f.metadata()
@@ -489,8 +493,16 @@ mod tests {
         let store = PayloadStore::open(dir.path()).unwrap();
         let kept = "01".repeat(32);
         let orphan = "02".repeat(32);
-        store.stage(&[b"k"]).unwrap().commit(&kept, Format::Npy).unwrap();
-        store.stage(&[b"o"]).unwrap().commit(&orphan, Format::Arrow).unwrap();
+        store
+            .stage(&[b"k"])
+            .unwrap()
+            .commit(&kept, Format::Npy)
+            .unwrap();
+        store
+            .stage(&[b"o"])
+            .unwrap()
+            .commit(&orphan, Format::Arrow)
+            .unwrap();
         // An interrupted write of another process, and one in progress here.
         fs::write(dir.path().join("tmp").join("99999-0.part"), b"partial").unwrap();
         let live = store.stage(&[b"in progress"]).unwrap();
