@@ -279,6 +279,16 @@ impl Database {
             .get(p.variable)
             .or_else(|| inner.signatures.get(p.variable))
             .cloned();
+        if old.is_none() {
+            let known = inner.signatures.keys().chain(batch.signatures.keys());
+            if let Some(twin) = views::case_twin(p.variable, known) {
+                return Err(Error::invalid(format!(
+                    "variable type '{}' differs from the existing type '{twin}' only in case; \
+                     SQL names ignore case, so the two would share one view: use another name",
+                    p.variable
+                )));
+            }
+        }
         let mut sig = old.clone().unwrap_or_default();
         let widened = sig.absorb(&p.meta, p.preview.kind, p.table) || old.is_none();
         let external = payload::is_external(p.encoded.body);
