@@ -137,11 +137,16 @@ impl std::fmt::Display for MetaValue {
     }
 }
 
+/// Significant digits that name any float64 (C's `%.17g`).
+const FLOAT64_DIGITS: usize = 17;
+
 /// A JSON number, exactly as written (serde_json keeps the text: feature
-/// `arbitrary_precision`). Integers must fit int64; any other number must
-/// be the shortest text of a float64, as Python, MATLAB, JavaScript and
-/// Rust print them. Anything else would be rounded, and two different
-/// numbers would silently become one metadata value.
+/// `arbitrary_precision`). Integers must fit int64. Any other number is a
+/// float64: its text must have at most 17 significant digits (what every
+/// language prints for a float64) or be the float64's exact value. A
+/// longer text would be rounded, so numbers that differ beyond float64
+/// precision (2^63 + 1 written as 9223372036854775809.0) would silently
+/// become one metadata value.
 fn number_from_text(key: &str, text: &str) -> Result<MetaValue> {
     if !text.contains(['.', 'e', 'E']) {
         return text.parse::<i64>().map(MetaValue::Int).map_err(|_| {
@@ -163,16 +168,23 @@ fn number_from_text(key: &str, text: &str) -> Result<MetaValue> {
             "metadata '{key}': {text} is beyond the float64 range"
         )));
     }
-    let shortest = format!("{f:e}");
-    match (decimal(text), decimal(&shortest)) {
-        (Some(given), Some(held)) if given == held => Ok(MetaValue::from_f64(f)),
-        _ => Err(Error::invalid(format!(
-            "metadata '{key}': {text} has more digits than a float64 holds, so other numbers \
-             would be stored as the same value; give {} (the float64 it rounds to, in its \
-             shortest form) or give the number as text",
-            MetaValue::from_f64(f).canonical()
-        ))),
+    let held = match decimal(text) {
+        Some((_, digits, _)) if digits.is_empty() => true,
+        // Underflow to zero.
+        Some(_) if f == 0.0 => false,
+        Some((_, digits, _)) if digits.len() <= FLOAT64_DIGITS => true,
+        // Longer: only the exact value (a float64 has at most 767 digits).
+        given => given.is_some() && decimal(&format!("{f:.800e}")) == given,
+    };
+    if held {
+        return Ok(MetaValue::from_f64(f));
     }
+    Err(Error::invalid(format!(
+        "metadata '{key}': {text} has more significant digits than a float64 holds (17), so \
+         numbers that differ beyond them would be stored as one value; give {} (the float64 \
+         it rounds to) or give the number as text",
+        MetaValue::from_f64(f).canonical()
+    )))
 }
 
 /// The decimal value of a JSON number's text, normalized: (negative,
@@ -467,10 +479,27 @@ mod tests {
         let edge = parse_metadata(r#"{"a": 9223372036854775807, "b": -9223372036854775808}"#);
         assert_eq!(edge.unwrap()["b"], MetaValue::Int(i64::MIN));
         // More digits than a float64 holds: two numbers would become one.
-        for text in ["0.10000000000000001", "9223372036854775809.0", "1e-400"] {
+        for text in ["0.100000000000000001", "9223372036854775809.0", "1e-400"] {
             let e = parse_metadata(&format!(r#"{{"x": {text}}}"#)).unwrap_err();
-            assert!(e.message.contains("more digits"), "{text}: {}", e.message);
+            assert!(
+                e.message.contains("more significant digits"),
+                "{text}: {}",
+                e.message
+            );
         }
+        // 17 digits (C's and MATLAB's %.17g) name a float64; so does its exact value.
+        let two63 = MetaValue::Float(2f64.powi(63));
+        for text in ["9223372036854775808.0", "9.2233720368547758e18"] {
+            assert_eq!(
+                parse_metadata(&format!(r#"{{"x": {text}}}"#)).unwrap()["x"],
+                two63
+            );
+        }
+        let exact = "0.1000000000000000055511151231257827021181583404541015625";
+        assert_eq!(
+            parse_metadata(&format!(r#"{{"x": {exact}}}"#)).unwrap()["x"],
+            MetaValue::Float(0.1)
+        );
         assert!(parse_metadata(r#"{"x": 1e400}"#).is_err());
         // Shortest float64 texts (what json.dumps writes) are kept exactly,
         // also those serde_json's default parser rounds wrongly.
@@ -494,6 +523,7 @@ mod tests {
             assert_eq!(p(a), p(b), "{a} vs {b}");
         };
         same("0.2", "2e-1");
+        same("0.2", "0.20000000000000001");
         same("0.20", "0.2");
         same("1e21", "1000000000000000000000.0");
         same("-0.0", "-0e0");
