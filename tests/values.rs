@@ -240,3 +240,59 @@ fn dataframes_with_any_column_names_are_stored() {
         .unwrap();
     assert_eq!(n, 1, "a table without columns is one view row");
 }
+
+#[test]
+fn schema_keys_differing_only_in_case_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.duckdb");
+    let keys = ["Subject".to_string(), "subject".to_string()];
+    let e = Database::open(path.to_str().unwrap(), &keys, None)
+        .err()
+        .unwrap();
+    assert_eq!(e.kind, ErrorKind::InvalidArgument);
+    assert!(
+        e.message.contains("'Subject' and 'subject'"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn the_c_abi_refuses_metadata_integers_beyond_int64() {
+    use scidb::ffi::*;
+    use std::ffi::CString;
+    let dir = tempfile::tempdir().unwrap();
+    let path = CString::new(dir.path().join("t.duckdb").to_str().unwrap()).unwrap();
+    let key = CString::new("subject").unwrap();
+    let keys = [key.as_ptr()];
+    let mut db: *mut scidb_db = std::ptr::null_mut();
+    let mut value: *mut scidb_value = std::ptr::null_mut();
+    let variable = CString::new("Big").unwrap();
+    let mut rid = [0 as std::ffi::c_char; SCIDB_RECORD_ID_SIZE];
+    unsafe {
+        assert_eq!(
+            scidb_open(path.as_ptr(), keys.as_ptr(), 1, std::ptr::null(), &mut db),
+            0
+        );
+        assert_eq!(scidb_value_new_null(&mut value), 0);
+        for big in [
+            "9223372036854775808",
+            "9223372036854775809",
+            "1180591620717411303424",
+        ] {
+            let json = CString::new(format!(r#"{{"subject": 1, "big": {big}}}"#)).unwrap();
+            let st = scidb_save(
+                db,
+                variable.as_ptr(),
+                json.as_ptr(),
+                value,
+                rid.as_mut_ptr(),
+            );
+            assert_eq!(st, SCIDB_INVALID_ARGUMENT, "{big}");
+            let message = std::ffi::CStr::from_ptr(scidb_last_error()).to_string_lossy();
+            assert!(message.contains("int64"), "{message}");
+        }
+        scidb_value_free(&mut value);
+        scidb_db_free(&mut db);
+    }
+}

@@ -161,11 +161,18 @@ impl Database {
         if path.is_empty() {
             return Err(Error::invalid("the database path is empty"));
         }
-        let mut seen = std::collections::HashSet::new();
+        // Their columns' names are compared ignoring case by DuckDB.
+        let mut seen = std::collections::HashMap::new();
         for k in schema_keys {
             metadata::validate_key(k).context("schema key")?;
-            if !seen.insert(k) {
-                return Err(Error::invalid(format!("schema key '{k}' is listed twice")));
+            if let Some(first) = seen.insert(k.to_lowercase(), k) {
+                return Err(Error::invalid(if first == k {
+                    format!("schema key '{k}' is listed twice")
+                } else {
+                    format!(
+                        "schema keys '{first}' and '{k}' differ only in case, which SQL ignores"
+                    )
+                }));
             }
         }
         let claim = OpenClaim::new(path)?;
