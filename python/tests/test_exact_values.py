@@ -132,6 +132,8 @@ def test_dataframes_with_any_column_names_round_trip(db):
     _, cols = read_view(path, "SELECT * FROM Frames LIMIT 0")
     assert cols[:2] == ["subject", "session"] and cols[-2:] == ["record_id", "saved_at"]
     assert "record_id_" in cols and "A" in cols and "a_" in cols and "_" in cols
+    # Only DataFrames: the view has no value column, so a column may be named so.
+    assert "value" in cols and "saved_at_" in cols and "row_index" in cols
     rows, _ = read_view(path, 'SELECT subject, record_id_, "A", a_, "_" FROM Frames')
     assert rows == [(0, 1, None, None, None), (0, 2, None, None, None), (1, None, 1, "p", None),
                     (1, None, 2, "q", None), (2, None, None, None, 7), (3, None, None, None, None),

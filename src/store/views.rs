@@ -59,9 +59,9 @@ fn ident_key(name: &str) -> String {
 /// The rows table's own columns, before the DataFrame's.
 const ROWS_OWN_COLUMNS: [&str; 2] = ["record_id", "row_index"];
 
-/// The view's own columns: they keep their names whatever the metadata
-/// keys and DataFrame columns are called.
-const VIEW_OWN_COLUMNS: [&str; 3] = ["value", "record_id", "saved_at"];
+/// The view's own columns (and `value` when it has one): they keep their
+/// names whatever the metadata keys and DataFrame columns are called.
+const VIEW_OWN_COLUMNS: [&str; 2] = ["record_id", "saved_at"];
 
 /// The variable type whose view (and rows table) a new type would share
 /// because their names differ only in case.
@@ -252,14 +252,19 @@ fn value_expression(kinds: &BTreeSet<String>) -> Option<String> {
 /// The view: the newest record of each location and variant, schema keys
 /// and version keys as typed columns, then the value (or DataFrame rows).
 /// Column names are unique ignoring case (as DuckDB compares them): the
-/// view's own `value`, `record_id` and `saved_at` keep their names; a
+/// view's own `record_id`, `saved_at` and `value` (when it has one; a
+/// variable holding only DataFrames has none) keep their names; a
 /// schema key, version key or DataFrame column named like one of them or
 /// like an earlier column (`Value`, `RECORD_ID`, `a` after `A`) gets `_`s
 /// appended, and an empty DataFrame column name shows as `_`.
 fn view_sql(variable: &str, schema_keys: &[String], sig: &Signature) -> String {
     let mut cols: Vec<String> = Vec::new();
     let mut order: Vec<String> = Vec::new();
+    let value = value_expression(&sig.values);
     let mut taken: BTreeSet<String> = VIEW_OWN_COLUMNS.iter().map(|c| ident_key(c)).collect();
+    if value.is_some() {
+        taken.insert("value".into());
+    }
     let mut alias = |wanted: &str| {
         let mut name = if wanted.is_empty() {
             "_".to_string()
@@ -289,7 +294,7 @@ fn view_sql(variable: &str, schema_keys: &[String], sig: &Signature) -> String {
         cols.push(format!("{expr} AS {}", alias(k)));
         order.push(expr);
     }
-    if let Some(v) = value_expression(&sig.values) {
+    if let Some(v) = value {
         cols.push(format!("{v} AS value"));
     }
     for c in &sig.columns {
