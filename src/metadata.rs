@@ -1,8 +1,10 @@
 //! Metadata: the keys a record is saved and found by.
 //!
 //! Metadata crosses the C ABI as a JSON object. Values are numbers, strings
-//! or booleans; in a query a JSON array means "any of". Numbers are
-//! canonical: a float with an integral value (MATLAB's `1`) equals the
+//! or booleans; in a query a JSON array means "any of". Numbers are exact
+//! and canonical: integers must fit int64, other numbers must be the
+//! shortest text of a float64 (anything else is refused rather than
+//! rounded), and a float with an integral value (MATLAB's `1`) equals the
 //! integer (Python's `1`), so the two languages find each other's records.
 
 use crate::error::{Error, ErrorKind, Result};
@@ -47,17 +49,7 @@ impl MetaValue {
         match v {
             Json::Bool(b) => Ok(MetaValue::Bool(*b)),
             Json::String(s) => Ok(MetaValue::Text(s.clone())),
-            Json::Number(n) => {
-                if let Some(i) = n.as_i64() {
-                    Ok(MetaValue::Int(i))
-                } else if let Some(f) = n.as_f64() {
-                    Ok(Self::from_f64(f))
-                } else {
-                    Err(Error::invalid(format!(
-                        "metadata '{key}': number {n} is out of range"
-                    )))
-                }
-            }
+            Json::Number(n) => number_from_text(key, &n.to_string()),
             other => Err(Error::invalid(format!(
                 "metadata '{key}' must be a number, string or boolean, got {}",
                 json_kind(other)
@@ -143,6 +135,81 @@ impl std::fmt::Display for MetaValue {
             other => f.write_str(&other.canonical()),
         }
     }
+}
+
+/// Significant digits that name any float64 (C's `%.17g`).
+const FLOAT64_DIGITS: usize = 17;
+
+/// A JSON number, exactly as written (serde_json keeps the text: feature
+/// `arbitrary_precision`). Integers must fit int64. Any other number is a
+/// float64: its text must have at most 17 significant digits (what every
+/// language prints for a float64) or be the float64's exact value. A
+/// longer text would be rounded, so numbers that differ beyond float64
+/// precision (2^63 + 1 written as 9223372036854775809.0) would silently
+/// become one metadata value.
+fn number_from_text(key: &str, text: &str) -> Result<MetaValue> {
+    if !text.contains(['.', 'e', 'E']) {
+        return text.parse::<i64>().map(MetaValue::Int).map_err(|_| {
+            Error::invalid(format!(
+                "metadata '{key}': the integer {text} is outside the int64 range ({} to {}); \
+                 metadata integers are kept exactly as int64, so give a larger number as text \
+                 or as a float",
+                i64::MIN,
+                i64::MAX
+            ))
+        });
+    }
+    // Rust's float parsing rounds correctly (serde_json's default does not).
+    let f: f64 = text
+        .parse()
+        .map_err(|_| Error::invalid(format!("metadata '{key}': {text} is not a number")))?;
+    if !f.is_finite() {
+        return Err(Error::invalid(format!(
+            "metadata '{key}': {text} is beyond the float64 range"
+        )));
+    }
+    let held = match decimal(text) {
+        Some((_, digits, _)) if digits.is_empty() => true,
+        // Underflow to zero.
+        Some(_) if f == 0.0 => false,
+        Some((_, digits, _)) if digits.len() <= FLOAT64_DIGITS => true,
+        // Longer: only the exact value (a float64 has at most 767 digits).
+        given => given.is_some() && decimal(&format!("{f:.800e}")) == given,
+    };
+    if held {
+        return Ok(MetaValue::from_f64(f));
+    }
+    Err(Error::invalid(format!(
+        "metadata '{key}': {text} has more significant digits than a float64 holds (17), so \
+         numbers that differ beyond them would be stored as one value; give {} (the float64 \
+         it rounds to) or give the number as text",
+        MetaValue::from_f64(f).canonical()
+    )))
+}
+
+/// The decimal value of a JSON number's text, normalized: (negative,
+/// significant digits, exponent) meaning 0.digits x 10^exponent; zero has
+/// no digits. None when the exponent does not fit.
+fn decimal(text: &str) -> Option<(bool, String, i64)> {
+    let (negative, rest) = match text.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, text),
+    };
+    let (mantissa, exp) = match rest.find(['e', 'E']) {
+        Some(i) => (&rest[..i], rest[i + 1..].parse::<i64>().ok()?),
+        None => (rest, 0),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all = format!("{int_part}{frac_part}");
+    let leading = all.len() - all.trim_start_matches('0').len();
+    let digits = all.trim_start_matches('0').trim_end_matches('0');
+    if digits.is_empty() {
+        return Some((negative, String::new(), 0));
+    }
+    let point = exp
+        .checked_add(int_part.len() as i64)?
+        .checked_sub(leading as i64)?;
+    Some((negative, digits.to_string(), point))
 }
 
 fn json_kind(v: &Json) -> &'static str {
@@ -315,10 +382,12 @@ fn scalar_json(key: &str, a: &Array, i: usize) -> Result<Json> {
         DType::Int64 => Json::from(i64::from_le_bytes(word)),
         DType::UInt8 | DType::UInt16 | DType::UInt32 | DType::UInt64 => {
             let v = u64::from_le_bytes(word);
-            Json::from(
-                i64::try_from(v)
-                    .map_err(|_| Error::invalid(format!("metadata '{key}': {v} is too large")))?,
-            )
+            Json::from(i64::try_from(v).map_err(|_| {
+                Error::invalid(format!(
+                    "metadata '{key}': {v} is outside the int64 range; metadata \
+                             integers are kept exactly as int64"
+                ))
+            })?)
         }
         DType::Float32 | DType::Float64 => {
             let f = if a.dtype == DType::Float32 {
@@ -388,6 +457,80 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a["subject"].canonical(), "1");
         assert_eq!(a["s"].canonical(), "0.2");
+    }
+
+    #[test]
+    fn numbers_are_exact_or_refused() {
+        // Integers beyond int64 were rounded to floats: 2^63 and 2^63+1 collided.
+        for big in [
+            "9223372036854775808",
+            "9223372036854775809",
+            "1180591620717411303424",
+        ] {
+            let e = parse_metadata(&format!(r#"{{"big": {big}}}"#)).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidArgument);
+            assert!(
+                e.message.contains("int64") && e.message.contains(big),
+                "{}",
+                e.message
+            );
+            assert!(parse_query(&format!(r#"{{"big": [1, {big}]}}"#)).is_err());
+        }
+        let edge = parse_metadata(r#"{"a": 9223372036854775807, "b": -9223372036854775808}"#);
+        assert_eq!(edge.unwrap()["b"], MetaValue::Int(i64::MIN));
+        // More digits than a float64 holds: two numbers would become one.
+        for text in ["0.100000000000000001", "9223372036854775809.0", "1e-400"] {
+            let e = parse_metadata(&format!(r#"{{"x": {text}}}"#)).unwrap_err();
+            assert!(
+                e.message.contains("more significant digits"),
+                "{text}: {}",
+                e.message
+            );
+        }
+        // 17 digits (C's and MATLAB's %.17g) name a float64; so does its exact value.
+        let two63 = MetaValue::Float(2f64.powi(63));
+        for text in ["9223372036854775808.0", "9.2233720368547758e18"] {
+            assert_eq!(
+                parse_metadata(&format!(r#"{{"x": {text}}}"#)).unwrap()["x"],
+                two63
+            );
+        }
+        let exact = "0.1000000000000000055511151231257827021181583404541015625";
+        assert_eq!(
+            parse_metadata(&format!(r#"{{"x": {exact}}}"#)).unwrap()["x"],
+            MetaValue::Float(0.1)
+        );
+        assert!(parse_metadata(r#"{"x": 1e400}"#).is_err());
+        // Shortest float64 texts (what json.dumps writes) are kept exactly,
+        // also those serde_json's default parser rounds wrongly.
+        for f in [
+            2f64.powi(70),
+            0.1,
+            5e-324,
+            1.7976931348623157e308,
+            2.2250738585072014e-308,
+        ] {
+            let text = format!(r#"{{"x": {}}}"#, MetaValue::Float(f).canonical());
+            let m = parse_metadata(&text).unwrap();
+            assert_eq!(m["x"], MetaValue::Float(f), "{text}");
+            assert_eq!(
+                MetaValue::parse_canonical(&m["x"].canonical()).unwrap(),
+                m["x"]
+            );
+        }
+        let same = |a: &str, b: &str| {
+            let p = |t: &str| parse_metadata(&format!(r#"{{"x": {t}}}"#)).unwrap();
+            assert_eq!(p(a), p(b), "{a} vs {b}");
+        };
+        same("0.2", "2e-1");
+        same("0.2", "0.20000000000000001");
+        same("0.20", "0.2");
+        same("1e21", "1000000000000000000000.0");
+        same("-0.0", "-0e0");
+        assert_eq!(
+            parse_metadata(r#"{"x": 1.5E+3}"#).unwrap()["x"],
+            MetaValue::Int(1500)
+        );
     }
 
     #[test]

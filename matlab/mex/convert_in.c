@@ -189,6 +189,13 @@ static int struct_in(const mxArray *a, scidb_value **out, const char *path, int 
     size_t n = mxGetNumberOfElements(a);
     if (n == 1)
         return struct_element_in(a, 0, out, path, depth);
+    /* A list of no maps keeps no field names: it would load as an empty cell. */
+    if (n == 0)
+        return fail("scidb:typeMismatch",
+                    "%s: an empty struct array (%zux%zu with %d fields) cannot be saved: it would "
+                    "load back as an empty cell, without its fields; save [] or a struct whose "
+                    "fields hold empty values",
+                    path, (size_t)mxGetM(a), (size_t)mxGetN(a), mxGetNumberOfFields(a));
     if (require_vector(a, "struct array", path) != 0)
         return -1;
     scidb_status st = scidb_value_new_list(out);

@@ -419,7 +419,9 @@ void mexFunction(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
     if (scidb_abi_version() != SCIDB_ABI_VERSION)
         mexErrMsgIdAndTxt("scidb:internal", "scidb_mex was built for C ABI %d but the library has %u",
                           SCIDB_ABI_VERSION, scidb_abi_version());
-    if (nrhs < 1 || !mxIsChar(prhs[0]) || mxGetString(prhs[0], name, sizeof name) != 0)
+    /* A NUL inside the name would cut it short, naming another command. */
+    if (nrhs < 1 || !mxIsChar(prhs[0]) || mxGetString(prhs[0], name, sizeof name) != 0 ||
+        strlen(name) != mxGetNumberOfElements(prhs[0]))
         mexErrMsgIdAndTxt("scidb:invalidArgument",
                           "scidb_mex needs a command name (text) as its first argument");
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++) {

@@ -2,7 +2,7 @@ function tests = test_values()
 %TEST_VALUES Every value kind survives save and load with class, shape and content.
     tests = {@numeric_classes_and_shapes, @complex_values, @special_floats, @empties, ...
              @text, @cells, @structs, @struct_arrays, ...
-             @tables, @strings, @big_matrix_layout, @metadata_types};
+             @tables, @strings, @big_matrix_layout, @metadata_types, @nul_characters};
 end
 
 function check_round_trip(value, what)
@@ -108,6 +108,12 @@ function struct_arrays()
     assert_same(loaded.data, s, 'column struct array');
     % Structs of different fields in a list stay a cell.
     check_round_trip({struct('a', 1), struct('b', 2)}, 'cell_of_structs');
+    % An empty struct array would load as an empty cell without its fields.
+    assert_error(@() Sample().save(struct('a', {}), 'subject', 3), 'scidb:typeMismatch', ...
+                 'empty struct array');
+    assert_error(@() Sample().save({1, struct('a', {}, 'b', {})}, 'subject', 3), ...
+                 'scidb:typeMismatch', 'data{2}');
+    assert_error(@() scidb_mex(['convert', char(0), 'x'], 1), 'scidb:invalidArgument', 'command name');
 end
 
 function tables()
@@ -147,4 +153,21 @@ function metadata_types()
     loaded = Sample().load('subject', 2);
     assert_same(loaded.metadata, struct('subject', 2, 'session', 'a', 'flag', true, 'gain', 0.25), ...
                 'version keys');
+end
+
+function nul_characters()
+    % Text with a NUL is kept exactly as a value, and refused where C would
+    % cut it short (names, keys, paths) instead of being truncated.
+    dir = tempname();
+    mkdir(dir);
+    cleanup = onCleanup(@() rmdir(dir, 's'));
+    assert_error(@() scidb.configure_database(fullfile(dir, ['a', char(0), 'b.duckdb']), ...
+                                              {'subject'}), 'scidb:invalidArgument', 'NUL');
+    if exist(fullfile(dir, 'a'), 'file')
+        error('a path with a NUL opened the truncated path');
+    end
+    fresh_database();
+    check_round_trip(['a', char(0), 'b'], 'nul_text');
+    assert_error(@() Sample().save(containers.Map({['a', char(0), 'b']}, {1}), 'subject', 1), ...
+                 'scidb:invalidArgument', 'NUL');
 end

@@ -115,6 +115,12 @@ class ExportedTable:
                     f"DataFrame column names must be str; column {n!r} is a "
                     f"{type(n).__name__} (rename with df.columns = df.columns.astype(str))"
                 )
+        for n in names:
+            if "\x00" in n:
+                raise TypeMismatchError(
+                    f"DataFrame column name {n!r} holds a NUL character, which Arrow's C "
+                    "interface cannot carry; rename the column"
+                )
         if len(set(names)) != len(names):
             raise TypeMismatchError("DataFrame column names must be unique")
         if keep_index and (

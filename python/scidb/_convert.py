@@ -24,6 +24,7 @@ from ._lib import (
     ArrayView,
     Handle,
     check,
+    encode,
     lib,
 )
 from .exceptions import TypeMismatchError
@@ -118,6 +119,7 @@ def _build(obj, depth):
     if isinstance(obj, np.generic) and not isinstance(obj, (np.str_, np.bytes_, np.void, np.object_)):
         return _array_handle(np.asarray(obj), True)
     if isinstance(obj, np.ndarray):
+        _refuse_array_subclass(obj)
         return _array_handle(obj, False)
     if isinstance(obj, str):
         data = obj.encode("utf-8")
@@ -145,6 +147,30 @@ def _build(obj, depth):
     )
 
 
+def _refuse_array_subclass(arr):
+    """ndarray subclasses carry more than their elements (a mask, matrix
+    semantics, units...), which would be silently dropped: refuse them.
+    np.memmap is only where the elements live, so it is saved as an array."""
+    if type(arr) is np.ndarray or type(arr) is np.memmap:
+        return
+    name = f"{type(arr).__module__}.{type(arr).__qualname__}"
+    if isinstance(arr, np.ma.MaskedArray):
+        raise TypeMismatchError(
+            f"cannot save a {name}: its mask would be lost; save arr.filled(fill_value) "
+            "(the data with masked cells replaced), or the data and the mask separately, "
+            "e.g. {'data': arr.data, 'mask': np.ma.getmaskarray(arr)}"
+        )
+    if isinstance(arr, np.matrix):
+        raise TypeMismatchError(
+            f"cannot save a {name}: it would load back as an ndarray (matrix semantics lost); "
+            "save np.asarray(m) instead"
+        )
+    raise TypeMismatchError(
+        f"cannot save a {name} (an ndarray subclass): only its elements would be saved and it "
+        "would load back as a plain ndarray; save np.asarray(x) instead"
+    )
+
+
 def _container(new, items, depth, is_map):
     handle = _new(new)
     try:
@@ -153,7 +179,7 @@ def _container(new, items, depth, is_map):
             child = c_void_p(_build(v, depth + 1))
             try:
                 if is_map:
-                    check(lib.scidb_value_map_insert(handle, key.encode("utf-8"), byref(child)))
+                    check(lib.scidb_value_map_insert(handle, encode(key, "dict key"), byref(child)))
                 else:
                     check(lib.scidb_value_list_push(handle, byref(child)))
             finally:

@@ -21,7 +21,7 @@ from ctypes import (
 )
 from pathlib import Path
 
-from .exceptions import BY_STATUS, InternalError, SciDBError
+from .exceptions import BY_STATUS, InternalError, InvalidArgumentError, SciDBError
 
 ABI_VERSION = 1
 RECORD_ID_SIZE = 33
@@ -193,9 +193,13 @@ def take_string(ptr):
 
 
 def encode(text, what):
-    """UTF-8 bytes of a str argument, with a clear error for other types."""
+    """UTF-8 bytes of a str argument for a NUL-terminated C string, with a
+    clear error for other types. Text holding a NUL is refused: C would
+    read only the part before it (a path would open another file)."""
     if not isinstance(text, str):
         raise TypeError(f"{what} must be a str, got {type(text).__name__}")
+    if "\x00" in text:
+        raise InvalidArgumentError(f"{what} {text!r} holds a NUL character, which C strings cannot carry")
     return text.encode("utf-8")
 
 

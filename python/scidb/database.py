@@ -148,7 +148,7 @@ class Database:
         """
         rid = self._record_for_provenance(variable, version, metadata)
         out = c_void_p()
-        check(lib.scidb_provenance_json(self.ptr, rid.encode("ascii"), byref(out)))
+        check(lib.scidb_provenance_json(self.ptr, encode(rid, "record id"), byref(out)))
         return json.loads(take_string(out.value))
 
     def get_upstream_provenance(self, variable, version=None, **metadata):
@@ -158,7 +158,7 @@ class Database:
         without lineage (raw data) end the walk; they appear as inputs."""
         rid = self._record_for_provenance(variable, version, metadata)
         out = c_void_p()
-        check(lib.scidb_upstream_provenance_json(self.ptr, rid.encode("ascii"), byref(out)))
+        check(lib.scidb_upstream_provenance_json(self.ptr, encode(rid, "record id"), byref(out)))
         return json.loads(take_string(out.value))
 
     def _record_for_provenance(self, variable, version, metadata):

@@ -255,7 +255,7 @@ class _Run:
             except Exception:
                 ok, value = False, traceback.format_exc()
         if not ok:
-            check(lib.scidb_foreach_item_failed(self.plan.ptr, index, value.encode("utf-8", "replace")))
+            check(lib.scidb_foreach_item_failed(self.plan.ptr, index, value.replace("\x00", "\\x00").encode("utf-8", "replace")))
             if self.raise_on_error and self.first_error is None:
                 meta = _take_metadata(self.plan, index)
                 self.first_error = f"{self.t.name} failed at {meta}:\n{value}"

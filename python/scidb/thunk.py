@@ -282,9 +282,9 @@ class _CallSpec:
         check(
             lib.scidb_call_new(
                 b"python",
-                t.name.encode("utf-8"),
+                encode(t.name, "function name"),
                 self.source_hash.encode("ascii"),
-                None if t.version is None else t.version.encode("utf-8"),
+                None if t.version is None else encode(t.version, "version"),
                 0 if t.unpack_output else 1,
                 byref(out),
             )
@@ -292,7 +292,7 @@ class _CallSpec:
         call = Handle(out.value, lib.scidb_call_free)
         try:
             for i in self.inputs:
-                name = i.name.encode("utf-8")
+                name = encode(i.name, "input name")
                 src = i.source
                 if isinstance(src, ThunkResult):
                     # Saved, or a cache hit: a record holds it.
@@ -300,7 +300,7 @@ class _CallSpec:
                 else:
                     record = None if isinstance(src, str) else src.record_id
                 if record:
-                    check(lib.scidb_call_add_input_record(call.ptr, db.ptr, name, record.encode("ascii")))
+                    check(lib.scidb_call_add_input_record(call.ptr, db.ptr, name, encode(record, "record id")))
                 else:
                     h = src.content_hash if isinstance(src, ThunkResult) else src
                     check(lib.scidb_call_add_input_hash(call.ptr, name, h.encode("ascii")))

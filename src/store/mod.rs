@@ -184,11 +184,18 @@ impl Database {
         if path.is_empty() {
             return Err(Error::invalid("the database path is empty"));
         }
-        let mut seen = std::collections::HashSet::new();
+        // Their columns' names are compared ignoring case by DuckDB.
+        let mut seen = std::collections::HashMap::new();
         for k in schema_keys {
             metadata::validate_key(k).context("schema key")?;
-            if !seen.insert(k) {
-                return Err(Error::invalid(format!("schema key '{k}' is listed twice")));
+            if let Some(first) = seen.insert(k.to_lowercase(), k) {
+                return Err(Error::invalid(if first == k {
+                    format!("schema key '{k}' is listed twice")
+                } else {
+                    format!(
+                        "schema keys '{first}' and '{k}' differ only in case, which SQL ignores"
+                    )
+                }));
             }
         }
         let claim = OpenClaim::new(path)?;
@@ -372,6 +379,16 @@ impl Database {
             .get(p.variable)
             .or_else(|| inner.signatures.get(p.variable))
             .cloned();
+        if old.is_none() {
+            let known = inner.signatures.keys().chain(batch.signatures.keys());
+            if let Some(twin) = views::case_twin(p.variable, known) {
+                return Err(Error::invalid(format!(
+                    "variable type '{}' differs from the existing type '{twin}' only in case; \
+                     SQL names ignore case, so the two would share one view: use another name",
+                    p.variable
+                )));
+            }
+        }
         let mut sig = old.clone().unwrap_or_default();
         let widened = sig.absorb(&p.meta, p.preview.kind, p.table) || old.is_none();
         batch.records.insert(p.record_id.clone(), p.hash.clone());

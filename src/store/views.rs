@@ -50,6 +50,28 @@ pub fn rows_table(variable: &str) -> String {
     format!("_scidb_rows_{variable}")
 }
 
+/// DuckDB compares identifiers ignoring case, quoted or not, so names
+/// that differ only in case are one name to it.
+fn ident_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// The rows table's own columns, before the DataFrame's.
+const ROWS_OWN_COLUMNS: [&str; 2] = ["record_id", "row_index"];
+
+/// The view's own columns (and `value` when it has one): they keep their
+/// names whatever the metadata keys and DataFrame columns are called.
+const VIEW_OWN_COLUMNS: [&str; 2] = ["record_id", "saved_at"];
+
+/// The variable type whose view (and rows table) a new type would share
+/// because their names differ only in case.
+pub fn case_twin<'a>(variable: &str, known: impl Iterator<Item = &'a String>) -> Option<&'a str> {
+    let key = ident_key(variable);
+    known
+        .map(String::as_str)
+        .find(|k| *k != variable && ident_key(k) == key)
+}
+
 fn sql_type(data: &ColumnData) -> &'static str {
     match data {
         ColumnData::Utf8(_) => "VARCHAR",
@@ -83,12 +105,7 @@ impl Signature {
         for c in table.map(|t| t.columns.as_slice()).unwrap_or_default() {
             let ty = sql_type(&c.data);
             if self.column_for(&c.name, ty).is_none() {
-                let taken = self.columns.iter().any(|x| x.sql_name == c.name);
-                let sql_name = if taken {
-                    format!("{}:{ty}", c.name)
-                } else {
-                    c.name.clone()
-                };
+                let sql_name = self.fresh_sql_name(&c.name, ty);
                 self.columns.push(RowsColumn {
                     name: c.name.clone(),
                     sql_type: ty.to_string(),
@@ -97,6 +114,25 @@ impl Signature {
             }
         }
         *self != before
+    }
+
+    /// A rows-table column name for a new DataFrame column: its own name
+    /// when DuckDB can tell it from every other (ignoring case, as DuckDB
+    /// does, and never empty), else `name:TYPE`, with `_`s until unique.
+    fn fresh_sql_name(&self, name: &str, ty: &str) -> String {
+        let taken = |n: &str| {
+            let key = ident_key(n);
+            ROWS_OWN_COLUMNS.iter().any(|own| *own == key)
+                || self.columns.iter().any(|x| ident_key(&x.sql_name) == key)
+        };
+        let mut candidate = name.to_string();
+        if candidate.is_empty() || taken(&candidate) {
+            candidate = format!("{name}:{ty}");
+        }
+        while taken(&candidate) {
+            candidate.push('_');
+        }
+        candidate
     }
 
     fn column_for(&self, name: &str, ty: &str) -> Option<&RowsColumn> {
@@ -215,56 +251,61 @@ fn value_expression(kinds: &BTreeSet<String>) -> Option<String> {
 
 /// The view: the newest record of each location and variant, schema keys
 /// and version keys as typed columns, then the value (or DataFrame rows).
+/// Column names are unique ignoring case (as DuckDB compares them): the
+/// view's own `record_id`, `saved_at` and `value` (when it has one; a
+/// variable holding only DataFrames has none) keep their names; a
+/// schema key, version key or DataFrame column named like one of them or
+/// like an earlier column (`Value`, `RECORD_ID`, `a` after `A`) gets `_`s
+/// appended, and an empty DataFrame column name shows as `_`.
 fn view_sql(variable: &str, schema_keys: &[String], sig: &Signature) -> String {
     let mut cols: Vec<String> = Vec::new();
-    let mut names: BTreeSet<String> = BTreeSet::new();
     let mut order: Vec<String> = Vec::new();
+    let value = value_expression(&sig.values);
+    let mut taken: BTreeSet<String> = VIEW_OWN_COLUMNS.iter().map(|c| ident_key(c)).collect();
+    if value.is_some() {
+        taken.insert("value".into());
+    }
+    let mut alias = |wanted: &str| {
+        let mut name = if wanted.is_empty() {
+            "_".to_string()
+        } else {
+            wanted.to_string()
+        };
+        while taken.contains(&ident_key(&name)) {
+            name.push('_');
+        }
+        taken.insert(ident_key(&name));
+        quote_ident(&name)
+    };
     for k in schema_keys {
         let expr = key_expression(&format!("r.{}", key_column(k)), sig.keys.get(k));
-        cols.push(format!("{expr} AS {}", quote_ident(k)));
-        order.push(quote_ident(k));
-        names.insert(k.clone());
+        cols.push(format!("{expr} AS {}", alias(k)));
+        order.push(expr);
     }
     for (k, kinds) in &sig.keys {
-        if names.contains(k) {
+        if schema_keys.contains(k) {
             continue;
         }
         let raw = format!(
             "json_extract(r.variant, {})",
             quote_literal(&format!("$.{k}"))
         );
-        cols.push(format!(
-            "{} AS {}",
-            key_expression(&raw, Some(kinds)),
-            quote_ident(k)
-        ));
-        order.push(quote_ident(k));
-        names.insert(k.clone());
+        let expr = key_expression(&raw, Some(kinds));
+        cols.push(format!("{expr} AS {}", alias(k)));
+        order.push(expr);
     }
-    if let Some(v) = value_expression(&sig.values) {
+    if let Some(v) = value {
         cols.push(format!("{v} AS value"));
-        names.insert("value".into());
     }
-    let mut unique = |wanted: &str| {
-        let mut name = wanted.to_string();
-        while names.contains(&name) {
-            name.push('_');
-        }
-        names.insert(name.clone());
-        name
-    };
     for c in &sig.columns {
-        let alias = unique(&c.name);
         cols.push(format!(
             "t.{} AS {}",
             quote_ident(&c.sql_name),
-            quote_ident(&alias)
+            alias(&c.name)
         ));
     }
-    let rid = unique("record_id");
-    let saved = unique("saved_at");
-    cols.push(format!("r.record_id AS {}", quote_ident(&rid)));
-    cols.push(format!("r.saved_at AS {}", quote_ident(&saved)));
+    cols.push("r.record_id AS record_id".into());
+    cols.push("r.saved_at AS saved_at".into());
     let partition: Vec<String> = schema_keys
         .iter()
         .map(|k| key_column(k))
@@ -304,6 +345,10 @@ pub fn insert_rows(
     table: &Table,
     sig: &Signature,
 ) -> Result<()> {
+    if table.columns.is_empty() {
+        // Nothing to show but the record's own view row.
+        return Ok(());
+    }
     let mut names: Vec<&str> = vec!["record_id", "row_index"];
     for c in &table.columns {
         let col = sig.column_for(&c.name, sql_type(&c.data)).ok_or_else(|| {
