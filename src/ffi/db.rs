@@ -11,8 +11,13 @@ pub struct scidb_db(pub(crate) std::sync::Arc<Database>);
 /// ordered schema keys `schema_keys[0..n_keys]` (e.g. "subject",
 /// "session"). `lineage_path` may be NULL; when given it is recorded, and
 /// lineage is kept in the same file. Reopening a file with other schema
-/// keys fails with `SCIDB_SCHEMA_MISMATCH`; a file held by another process
-/// with `SCIDB_LOCKED`. Free the handle with `scidb_db_free`.
+/// keys fails with `SCIDB_SCHEMA_MISMATCH`; a file held by another process,
+/// or already open in this one under any name (symlink, hard link), with
+/// `SCIDB_LOCKED`. A path that is not a regular file (a FIFO, a folder), a
+/// file that is not a DuckDB database (SQLite, text) and a DuckDB database
+/// with tables of its own but not scidb's fail with `SCIDB_INVALID_ARGUMENT`
+/// before anything is written. DuckDB never installs or loads extensions on
+/// its own. Free the handle with `scidb_db_free`.
 #[no_mangle]
 pub unsafe extern "C" fn scidb_open(
     path: *const c_char,
@@ -121,7 +126,8 @@ pub unsafe extern "C" fn scidb_load(
 
 /// Like `scidb_load`, but returns the newest record of every matching
 /// location and variant, never fails with `SCIDB_AMBIGUOUS`, and returns an
-/// empty result rather than `SCIDB_NOT_FOUND` when nothing matches.
+/// empty result rather than `SCIDB_NOT_FOUND` when nothing matches (a
+/// variable type never saved included).
 #[no_mangle]
 pub unsafe extern "C" fn scidb_load_all(
     db: *const scidb_db,
