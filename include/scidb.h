@@ -63,6 +63,9 @@ typedef struct scidb_value scidb_value;
 // Bytes of a content hash buffer: 64 hex digits and a terminating NUL.
 #define SCIDB_HASH_SIZE 65
 
+// The most worker threads `scidb_foreach_run` starts.
+#define SCIDB_MAX_WORKERS 256
+
 // `format` of `scidb_stream_open`: Arrow IPC messages (the plugin's
 // `format:'feather'`).
 #define SCIDB_STREAM_ARROW 0
@@ -78,6 +81,10 @@ typedef struct scidb_value scidb_value;
 // types, without the null promotion of docs/stream.md (integers holding
 // nulls otherwise arrive as double with NaN).
 #define SCIDB_STREAM_KEEP_NULL_TYPES 2
+
+// The deepest nesting of lists and maps a value may have (a list of
+// numbers has depth 1); see `scidb_max_depth`.
+#define SCIDB_MAX_DEPTH 128
 
 // Value kinds, as `scidb_value_kind` reports them.
 #define SCIDB_KIND_NULL 0
@@ -131,9 +138,20 @@ typedef struct scidb_value scidb_value;
 
 #define SCIDB_ORDER_COLUMN_MAJOR 1
 
+// The most worker threads a run starts, whatever it is asked for; a run
+// also never starts more threads than it has combinations.
+#define MAX_WORKERS 256
+
 // Whole-value loads of chunked values up to this many stored bytes are
 // allowed; larger ones must be read chunk by chunk.
 #define WHOLE_LOAD_BYTES (256 << 20)
+
+// The deepest nesting of lists and maps a value may have: a list of
+// numbers has depth 1, a list of such lists depth 2. Building (C ABI
+// pushes, Python and MATLAB conversion), validating, hashing, encoding,
+// decoding, saving and loading all use this one limit, so no path recurses
+// without bound and whatever saves also loads.
+#define MAX_DEPTH 128
 
 // A description of one call of a function: its identity, its inputs by
 // parameter name and its constants. Free with `scidb_call_free`.
@@ -378,8 +396,13 @@ void scidb_chunk_reader_free(struct scidb_chunk_reader **reader);
 // ordered schema keys `schema_keys[0..n_keys]` (e.g. "subject",
 // "session"). `lineage_path` may be NULL; when given it is recorded, and
 // lineage is kept in the same file. Reopening a file with other schema
-// keys fails with `SCIDB_SCHEMA_MISMATCH`; a file held by another process
-// with `SCIDB_LOCKED`. Free the handle with `scidb_db_free`.
+// keys fails with `SCIDB_SCHEMA_MISMATCH`; a file held by another process,
+// or already open in this one under any name (symlink, hard link), with
+// `SCIDB_LOCKED`. A path that is not a regular file (a FIFO, a folder), a
+// file that is not a DuckDB database (SQLite, text) and a DuckDB database
+// with tables of its own but not scidb's fail with `SCIDB_INVALID_ARGUMENT`
+// before anything is written. DuckDB never installs or loads extensions on
+// its own. Free the handle with `scidb_db_free`.
 scidb_status scidb_open(const char *path,
                         const char *const *schema_keys,
                         size_t n_keys,
@@ -417,7 +440,8 @@ scidb_status scidb_load(const struct scidb_db *db,
 
 // Like `scidb_load`, but returns the newest record of every matching
 // location and variant, never fails with `SCIDB_AMBIGUOUS`, and returns an
-// empty result rather than `SCIDB_NOT_FOUND` when nothing matches.
+// empty result rather than `SCIDB_NOT_FOUND` when nothing matches (a
+// variable type never saved included).
 scidb_status scidb_load_all(const struct scidb_db *db,
                             const char *variable,
                             const char *query_json,
@@ -517,7 +541,9 @@ scidb_status scidb_foreach_finish(const struct scidb_db *db,
 
 // Runs the whole plan with `function`: on the calling thread when
 // `workers` is 0 or 1, else on `workers` threads while the calling
-// thread saves (the only writer); then finishes the run as
+// thread saves (the only writer). No more threads start than the plan has
+// combinations, nor more than `SCIDB_MAX_WORKERS` (256), however many are
+// asked for; then finishes the run as
 // `scidb_foreach_finish` does and writes the summary. A failing callback
 // fails only its combination.
 scidb_status scidb_foreach_run(const struct scidb_db *db,
@@ -946,7 +972,9 @@ scidb_status scidb_value_string_utf16_copy(const scidb_value *value, uint16_t *d
 scidb_status scidb_value_new_list(scidb_value **out);
 
 // Appends `*item` to a list. On success the list owns the item and
-// `*item` is set to NULL; on failure the caller still owns it.
+// `*item` is set to NULL; on failure the caller still owns it. Pushing a
+// list into itself, or an item that would make the list deeper than
+// `SCIDB_MAX_DEPTH`, is `SCIDB_INVALID_ARGUMENT`.
 scidb_status scidb_value_list_push(scidb_value *list, scidb_value **item);
 
 // Creates an empty ordered map; fill it with `scidb_value_map_insert`.
@@ -954,8 +982,15 @@ scidb_status scidb_value_new_map(scidb_value **out);
 
 // Adds `key` → `*item` at the end of a map; a key already present is an
 // error. On success the map owns the item and `*item` is set to NULL; on
-// failure the caller still owns it.
+// failure the caller still owns it. Inserting a map into itself, or an
+// item that would make the map deeper than `SCIDB_MAX_DEPTH`, is
+// `SCIDB_INVALID_ARGUMENT`.
 scidb_status scidb_value_map_insert(scidb_value *map, const char *key, scidb_value **item);
+
+// The deepest nesting of lists and maps a value may have
+// (`SCIDB_MAX_DEPTH`): a list of numbers has depth 1. Every save and load
+// is held to it; bindings ask for it to stop their own conversion there.
+uint32_t scidb_max_depth(void);
 
 // Creates a table value from an Arrow C Data Interface struct array (one
 // child per column). Takes ownership of `array` and `schema` as the Arrow
