@@ -138,20 +138,9 @@ typedef struct scidb_value scidb_value;
 
 #define SCIDB_ORDER_COLUMN_MAJOR 1
 
-// The most worker threads a run starts, whatever it is asked for; a run
-// also never starts more threads than it has combinations.
-#define MAX_WORKERS 256
-
 // Whole-value loads of chunked values up to this many stored bytes are
 // allowed; larger ones must be read chunk by chunk.
 #define WHOLE_LOAD_BYTES (256 << 20)
-
-// The deepest nesting of lists and maps a value may have: a list of
-// numbers has depth 1, a list of such lists depth 2. Building (C ABI
-// pushes, Python and MATLAB conversion), validating, hashing, encoding,
-// decoding, saving and loading all use this one limit, so no path recurses
-// without bound and whatever saves also loads.
-#define MAX_DEPTH 128
 
 // A description of one call of a function: its identity, its inputs by
 // parameter name and its constants. Free with `scidb_call_free`.
