@@ -244,12 +244,25 @@ static int break_text(table_input *t, int k) {
   }
 }
 
+/* Where Arrow input goes in: a table value, a chunk writer, a stream reply. */
+static scidb_chunk_writer *writer;
+static scidb_stream *stream;
+static int consumer;
+
+static scidb_status consume(table_input *t, scidb_value **table) {
+  switch (consumer) {
+  case 1: return scidb_chunk_writer_add_arrow(writer, &t->schema, &t->array);
+  case 2: return scidb_stream_write(stream, &t->schema, &t->array);
+  default: return scidb_value_new_table_from_arrow(&t->schema, &t->array, table);
+  }
+}
+
 static void expect_refused(table_input *t, const char *what, int k) {
   /* A struct given already released is not released again. */
   int live_schema = t->schema.release != NULL, live_array = t->array.release != NULL;
   schema_releases = array_releases = 0;
   scidb_value *table = NULL;
-  scidb_status st = scidb_value_new_table_from_arrow(&t->schema, &t->array, &table);
+  scidb_status st = consume(t, &table);
   if (st != SCIDB_INVALID_ARGUMENT && st != SCIDB_TYPE_MISMATCH)
     fprintf(stderr, "%s input %d: %s: %s\n", what, k, scidb_status_name(st), scidb_last_error());
   CHECK(st == SCIDB_INVALID_ARGUMENT || st == SCIDB_TYPE_MISMATCH);
@@ -260,7 +273,7 @@ static void expect_refused(table_input *t, const char *what, int k) {
   scidb_value_free(&table);
 }
 
-static void test_malformed_arrow(void) {
+static int malformed_inputs(void) {
   table_input t;
   int refused = 0;
   for (int k = 0;; k++) {
@@ -275,7 +288,25 @@ static void test_malformed_arrow(void) {
     expect_refused(&t, "utf8", k);
     refused++;
   }
-  CHECK(refused == 36);
+  return refused;
+}
+
+static void test_malformed_arrow(scidb_db *db) {
+  table_input t;
+  CHECK(malformed_inputs() == 36);
+  /* The same through a chunk writer and a stream reply. */
+  consumer = 1;
+  CHECK(scidb_chunk_writer_open(db, "Chunked", "{\"subject\": 1}", &writer) == SCIDB_OK);
+  CHECK(malformed_inputs() == 36);
+  scidb_chunk_writer_free(&writer);
+  consumer = 2;
+  int in[2], out[2];
+  CHECK(pipe(in) == 0 && pipe(out) == 0);
+  CHECK(scidb_stream_open(in[0], out[1], SCIDB_STREAM_ARROW, 0, &stream) == SCIDB_OK);
+  CHECK(malformed_inputs() == 36);
+  scidb_stream_free(&stream);
+  close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+  consumer = 0;
   /* The valid inputs themselves are accepted. */
   const char *formats[2] = {"l", "u"};
   for (int i = 0; i < 2; i++) {
@@ -319,7 +350,7 @@ int main(void) {
     test_depth_limit(db);
     test_no_self_insertion();
     test_absurd_worker_counts(db);
-    test_malformed_arrow();
+    test_malformed_arrow(db);
     test_load_all_unknown_type(db);
     scidb_db_free(&db);
   }
