@@ -32,7 +32,8 @@ pub unsafe extern "C" fn scidb_open(
         if n_keys > 0 && schema_keys.is_null() {
             return Err(null_arg("schema_keys"));
         }
-        let mut keys = Vec::with_capacity(n_keys);
+        // Grown as keys are read: a garbage count must not size an allocation.
+        let mut keys = Vec::new();
         for i in 0..n_keys {
             keys.push(arg_str(*schema_keys.add(i), &format!("schema_keys[{i}]"))?.to_string());
         }
