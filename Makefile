@@ -11,7 +11,7 @@ C_FLAGS := -Wall -Wextra -Werror -g -fsanitize=address,undefined -fno-omit-frame
 C_LINK := -L$(LIB_DIR) -lscidb -Wl,-rpath,$(LIB_DIR) -lm
 TEST_BIN := $(CARGO_TARGET_DIR)/scidb-c-tests
 
-.PHONY: all build test test-rust test-c test-python test-octave python-deps octave-deps mex demo bench header lint clean
+.PHONY: all build test test-rust test-c test-python test-octave python-deps octave-deps mex demo bench fuzz header lint clean
 
 all: build
 
@@ -34,12 +34,14 @@ test-c: build
 	g++ -std=c++17 $(C_FLAGS) tests/c/abi_test.cpp -o $(TEST_BIN)/abi_test_cpp $(C_LINK)
 	gcc -std=c11 $(C_FLAGS) tests/c/stream_child.c -o $(TEST_BIN)/stream_child $(C_LINK)
 	gcc -std=c11 $(C_FLAGS) tests/c/chunks_test.c -o $(TEST_BIN)/chunks_test_c $(C_LINK)
+	gcc -std=c11 $(C_FLAGS) -pthread tests/c/hardening_test.c -o $(TEST_BIN)/hardening_test_c $(C_LINK)
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/abi_test_c
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/host_abi_test_c
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/lineage_test_c
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/foreach_test_c
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/abi_test_cpp
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/chunks_test_c
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 $(TEST_BIN)/hardening_test_c
 
 python-deps: build
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check "./python[test]"
@@ -74,6 +76,14 @@ demo: python-deps mex
 	$(PYTHON) examples/demo.py
 	$(PYTHON) examples/pipeline.py
 	$(OCTAVE) --no-gui --norc --quiet examples/matlab/pipeline.m
+
+## A long fuzz run (not part of the tests; `make test` runs the same
+## targets with a few thousand inputs each): FUZZ_INPUTS inputs per target,
+## FUZZ_SEED for other ones. A failing input is saved for tests/fuzz_corpus/.
+FUZZ_INPUTS ?= 1000000
+FUZZ_SEED ?= 13
+fuzz:
+	SCIDB_FUZZ_INPUTS=$(FUZZ_INPUTS) SCIDB_FUZZ_SEED=$(FUZZ_SEED) cargo test --release --test fuzz -- --nocapture
 
 ## Benchmarks (not part of the tests): tables, side by side.
 bench: python-deps mex

@@ -70,6 +70,9 @@ typedef struct scidb_value scidb_value;
 // Bytes of a content hash buffer: 64 hex digits and a terminating NUL.
 #define SCIDB_HASH_SIZE 65
 
+// The most worker threads `scidb_foreach_run` starts.
+#define SCIDB_MAX_WORKERS 256
+
 // `format` of `scidb_stream_open`: Arrow IPC messages (the plugin's
 // `format:'feather'`).
 #define SCIDB_STREAM_ARROW 0
@@ -85,6 +88,10 @@ typedef struct scidb_value scidb_value;
 // types, without the null promotion of docs/stream.md (integers holding
 // nulls otherwise arrive as double with NaN).
 #define SCIDB_STREAM_KEEP_NULL_TYPES 2
+
+// The deepest nesting of lists and maps a value may have (a list of
+// numbers has depth 1); see `scidb_max_depth`.
+#define SCIDB_MAX_DEPTH 128
 
 // Value kinds, as `scidb_value_kind` reports them.
 #define SCIDB_KIND_NULL 0
@@ -391,8 +398,13 @@ void scidb_chunk_reader_free(struct scidb_chunk_reader **reader);
 // `SCIDB_INLINE_BYTES` are kept as files in the folder the database
 // recorded when it was created, else in `<path>.data` beside it (see
 // `scidb_open_with_data_path`). Reopening a file with other schema keys
-// fails with `SCIDB_SCHEMA_MISMATCH`; a file held by another process with
-// `SCIDB_LOCKED`. Free the handle with `scidb_db_free`.
+// fails with `SCIDB_SCHEMA_MISMATCH`; a file held by another process,
+// or already open in this one under any name (symlink, hard link), with
+// `SCIDB_LOCKED`. A path that is not a regular file (a FIFO, a folder), a
+// file that is not a DuckDB database (SQLite, text) and a DuckDB database
+// with tables of its own but not scidb's fail with `SCIDB_INVALID_ARGUMENT`
+// before anything is written. DuckDB never installs or loads extensions on
+// its own. Free the handle with `scidb_db_free`.
 scidb_status scidb_open(const char *path,
                         const char *const *schema_keys,
                         size_t n_keys,
@@ -453,7 +465,8 @@ scidb_status scidb_load(const struct scidb_db *db,
 
 // Like `scidb_load`, but returns the newest record of every matching
 // location and variant, never fails with `SCIDB_AMBIGUOUS`, and returns an
-// empty result rather than `SCIDB_NOT_FOUND` when nothing matches.
+// empty result rather than `SCIDB_NOT_FOUND` when nothing matches (a
+// variable type never saved included).
 scidb_status scidb_load_all(const struct scidb_db *db,
                             const char *variable,
                             const char *query_json,
@@ -557,7 +570,9 @@ scidb_status scidb_foreach_finish(const struct scidb_db *db,
 
 // Runs the whole plan with `function`: on the calling thread when
 // `workers` is 0 or 1, else on `workers` threads while the calling
-// thread saves (the only writer); then finishes the run as
+// thread saves (the only writer). No more threads start than the plan has
+// combinations, nor more than `SCIDB_MAX_WORKERS` (256), however many are
+// asked for; then finishes the run as
 // `scidb_foreach_finish` does and writes the summary. A failing callback
 // fails only its combination.
 scidb_status scidb_foreach_run(const struct scidb_db *db,
@@ -986,7 +1001,9 @@ scidb_status scidb_value_string_utf16_copy(const scidb_value *value, uint16_t *d
 scidb_status scidb_value_new_list(scidb_value **out);
 
 // Appends `*item` to a list. On success the list owns the item and
-// `*item` is set to NULL; on failure the caller still owns it.
+// `*item` is set to NULL; on failure the caller still owns it. Pushing a
+// list into itself, or an item that would make the list deeper than
+// `SCIDB_MAX_DEPTH`, is `SCIDB_INVALID_ARGUMENT`.
 scidb_status scidb_value_list_push(scidb_value *list, scidb_value **item);
 
 // Creates an empty ordered map; fill it with `scidb_value_map_insert`.
@@ -994,8 +1011,15 @@ scidb_status scidb_value_new_map(scidb_value **out);
 
 // Adds `key` → `*item` at the end of a map; a key already present is an
 // error. On success the map owns the item and `*item` is set to NULL; on
-// failure the caller still owns it.
+// failure the caller still owns it. Inserting a map into itself, or an
+// item that would make the map deeper than `SCIDB_MAX_DEPTH`, is
+// `SCIDB_INVALID_ARGUMENT`.
 scidb_status scidb_value_map_insert(scidb_value *map, const char *key, scidb_value **item);
+
+// The deepest nesting of lists and maps a value may have
+// (`SCIDB_MAX_DEPTH`): a list of numbers has depth 1. Every save and load
+// is held to it; bindings ask for it to stop their own conversion there.
+uint32_t scidb_max_depth(void);
 
 // Creates a table value from an Arrow C Data Interface struct array (one
 // child per column). Takes ownership of `array` and `schema` as the Arrow

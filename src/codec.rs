@@ -32,7 +32,7 @@
 
 use crate::error::{Error, Result};
 use crate::store::payload::Format;
-use crate::value::{Array, Column, ColumnData, DType, Table, Value};
+use crate::value::{Array, Column, ColumnData, DType, Table, Value, MAX_DEPTH};
 
 pub(crate) const MAGIC: &[u8; 4] = b"SDV1";
 
@@ -297,9 +297,6 @@ fn put_column(out: &mut Vec<u8>, c: &Column) {
     }
 }
 
-/// Nesting deeper than this is refused, so corrupt bytes cannot overflow the stack.
-const MAX_DEPTH: usize = 256;
-
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
@@ -362,11 +359,16 @@ impl<'a> Reader<'a> {
         Ok((dtype, shape, scalar))
     }
 
+    /// `depth` counts the lists and maps around this item; the limit is the
+    /// one saves are held to, so corrupt bytes cannot overflow the stack.
     fn item(&mut self, depth: usize) -> Result<Value> {
-        if depth > MAX_DEPTH {
-            return Err(Error::corrupt("stored value is nested too deeply"));
+        let tag = self.u8()?;
+        if (tag == b'L' || tag == b'M') && depth >= MAX_DEPTH {
+            return Err(Error::corrupt(format!(
+                "stored value is nested more than {MAX_DEPTH} levels deep"
+            )));
         }
-        match self.u8()? {
+        match tag {
             b'N' => Ok(Value::Null),
             b'A' => {
                 let (dtype, shape, scalar) = self.array_header()?;

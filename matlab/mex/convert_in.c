@@ -8,10 +8,19 @@
 
 #include "gateway.h"
 
-/* Deeper nesting than this is refused rather than risking the C stack. */
-#define MAX_DEPTH 200
-
 static int value_in(const mxArray *a, scidb_value **out, const char *path, int depth);
+
+/* `depth` counts the lists and maps around a value. A container at
+ * SCIDB_MAX_DEPTH would exceed the core's one limit: refused here, before
+ * the recursion goes deeper (a cell nested 100,000 deep is one loop away). */
+static int check_depth(const char *path, int depth)
+{
+    if (depth < SCIDB_MAX_DEPTH)
+        return 0;
+    return fail("scidb:typeMismatch",
+                "%s: values nested deeper than %d cells, structs or maps cannot be saved", path,
+                SCIDB_MAX_DEPTH);
+}
 static int is_null(const mxArray *a);
 
 /* The scidb dtype and element size of a MATLAB numeric or logical class. */
@@ -137,7 +146,7 @@ static int cell_in(const mxArray *a, scidb_value **out, const char *path, int de
 {
     char child[512];
     scidb_value *item = NULL;
-    if (require_vector(a, "cell array", path) != 0)
+    if (require_vector(a, "cell array", path) != 0 || check_depth(path, depth) != 0)
         return -1;
     scidb_status st = scidb_value_new_list(out);
     if (st != SCIDB_OK)
@@ -161,6 +170,8 @@ static int struct_element_in(const mxArray *a, size_t index, scidb_value **out, 
 {
     char child[512];
     scidb_value *item = NULL;
+    if (check_depth(path, depth) != 0)
+        return -1;
     scidb_status st = scidb_value_new_map(out);
     if (st != SCIDB_OK)
         return fail_status(st, path);
@@ -196,14 +207,15 @@ static int struct_in(const mxArray *a, scidb_value **out, const char *path, int 
                     "load back as an empty cell, without its fields; save [] or a struct whose "
                     "fields hold empty values",
                     path, (size_t)mxGetM(a), (size_t)mxGetN(a), mxGetNumberOfFields(a));
-    if (require_vector(a, "struct array", path) != 0)
+    if (require_vector(a, "struct array", path) != 0 || check_depth(path, depth) != 0)
         return -1;
     scidb_status st = scidb_value_new_list(out);
     if (st != SCIDB_OK)
         return fail_status(st, path);
     for (size_t i = 0; i < n; i++) {
         snprintf(child, sizeof child, "%s(%zu)", path, i + 1);
-        if (struct_element_in(a, i, &item, child, depth) != 0) {
+        /* A struct array is a list of maps: its elements are one level down. */
+        if (struct_element_in(a, i, &item, child, depth + 1) != 0) {
             scidb_value_free(out);
             return -1;
         }
@@ -221,7 +233,7 @@ static int containers_map_in(const mxArray *a, scidb_value **out, const char *pa
     mxArray *arg = (mxArray *)a;
     mxArray *keys = NULL, *values = NULL;
     scidb_value *item = NULL;
-    if (call_matlab(1, &keys, 1, &arg, "keys") != 0)
+    if (check_depth(path, depth) != 0 || call_matlab(1, &keys, 1, &arg, "keys") != 0)
         return -1;
     if (call_matlab(1, &values, 1, &arg, "values") != 0) {
         mxDestroyArray(keys);
@@ -394,9 +406,6 @@ static int is_null(const mxArray *a)
 static int value_in(const mxArray *a, scidb_value **out, const char *path, int depth)
 {
     scidb_status st;
-    if (depth > MAX_DEPTH)
-        return fail("scidb:typeMismatch", "%s: values nested deeper than %d levels cannot be saved",
-                    path, MAX_DEPTH);
     /* Unset cell elements and struct fields are []. */
     if (a == NULL || (is_null(a) && !mxIsSparse(a))) {
         st = scidb_value_new_null(out);

@@ -8,7 +8,6 @@
 
 #include "gateway.h"
 
-#define MAX_DEPTH 200
 #define NAME_MAX_LEN 63
 
 static int value_out(const scidb_value *v, mxArray **out, int depth);
@@ -437,9 +436,11 @@ static int table_out(const scidb_value *v, mxArray **out)
 static int value_out(const scidb_value *v, mxArray **out, int depth)
 {
     uint32_t kind;
-    if (depth > MAX_DEPTH)
+    /* The core never returns a value deeper than SCIDB_MAX_DEPTH; this keeps
+     * the recursion bounded whatever it is given. */
+    if (depth > SCIDB_MAX_DEPTH)
         return fail("scidb:typeMismatch", "values nested deeper than %d levels cannot be loaded",
-                    MAX_DEPTH);
+                    SCIDB_MAX_DEPTH);
     if (check(scidb_value_kind(v, &kind), "reading a value") != 0)
         return -1;
     switch (kind) {

@@ -64,6 +64,25 @@ function unsupported_values()
         deep = {deep};
     end
     assert_error(@() RawEMG().save(deep, 'subject', 1), 'scidb:typeMismatch', 'nested');
+    depth_limit();
+end
+
+function depth_limit()
+%The core's one depth limit (128): that deep saves and loads back, one more
+%is refused before the gateway recurses further; struct arrays count two.
+    deepest = 1;
+    for k = 1:128
+        deepest = {deepest};
+    end
+    RawEMG().save(deepest, 'subject', 7);
+    back = RawEMG().load('subject', 7);
+    assert_same(back.data, deepest);
+    assert_error(@() RawEMG().save({deepest}, 'subject', 8), 'scidb:typeMismatch', 'nested deeper than 128');
+    list_of_maps = struct('a', {1, 2});
+    for k = 1:127
+        list_of_maps = {list_of_maps};
+    end
+    assert_error(@() RawEMG().save(list_of_maps, 'subject', 8), 'scidb:typeMismatch', 'nested deeper than 128');
 end
 
 function database_still_usable()

@@ -50,7 +50,9 @@ CODES = {dt: i for i, dt in enumerate(DTYPES)}
 _NATIVE = {np.dtype(np.bool_): bool, np.dtype(np.int64): int, np.dtype(np.float64): float, np.dtype(np.complex128): complex}
 # Python scalars decoded straight from their little-endian bytes.
 _NATIVE_FORMATS = {np.dtype(np.bool_): "<?", np.dtype(np.int64): "<q", np.dtype(np.float64): "<d"}
-_MAX_DEPTH = 200
+# The core's one nesting limit (a list of numbers has depth 1); conversion
+# stops there, so a deep or self-containing list never exhausts the stack.
+_MAX_DEPTH = lib.scidb_max_depth()
 
 
 def _free_value(ptr):
@@ -99,9 +101,16 @@ def _array_handle(arr, scalar):
     )
 
 
+def _check_depth(depth):
+    # `depth` counts the lists and dicts around the container being built.
+    if depth >= _MAX_DEPTH:
+        raise TypeMismatchError(
+            f"value is nested deeper than {_MAX_DEPTH} lists or dicts (or contains itself); "
+            f"scidb stores at most {_MAX_DEPTH} levels"
+        )
+
+
 def _build(obj, depth):
-    if depth > _MAX_DEPTH:
-        raise TypeMismatchError("value is nested too deeply (or contains itself)")
     if obj is None:
         return _new(lib.scidb_value_new_null)
     if isinstance(obj, bool):
@@ -125,8 +134,10 @@ def _build(obj, depth):
         data = obj.encode("utf-8")
         return _new(lib.scidb_value_new_string, data, len(data))
     if isinstance(obj, (list, tuple)):
+        _check_depth(depth)
         return _container(lib.scidb_value_new_list, obj, depth, None)
     if isinstance(obj, dict):
+        _check_depth(depth)
         for k in obj:
             if not isinstance(k, str):
                 raise TypeMismatchError(

@@ -101,6 +101,7 @@ P = c_void_p
 PP = POINTER(c_void_p)
 
 _declare("scidb_abi_version", [], c_uint32)
+_declare("scidb_max_depth", [], c_uint32)
 _declare("scidb_last_error", [], c_char_p)
 _declare("scidb_open", [c_char_p, POINTER(c_char_p), c_size_t, c_char_p, PP])
 _declare("scidb_open_with_data_path", [c_char_p, POINTER(c_char_p), c_size_t, c_char_p, c_char_p, PP])

@@ -14,8 +14,13 @@ pub struct scidb_db(pub(crate) std::sync::Arc<Database>);
 /// `SCIDB_INLINE_BYTES` are kept as files in the folder the database
 /// recorded when it was created, else in `<path>.data` beside it (see
 /// `scidb_open_with_data_path`). Reopening a file with other schema keys
-/// fails with `SCIDB_SCHEMA_MISMATCH`; a file held by another process with
-/// `SCIDB_LOCKED`. Free the handle with `scidb_db_free`.
+/// fails with `SCIDB_SCHEMA_MISMATCH`; a file held by another process,
+/// or already open in this one under any name (symlink, hard link), with
+/// `SCIDB_LOCKED`. A path that is not a regular file (a FIFO, a folder), a
+/// file that is not a DuckDB database (SQLite, text) and a DuckDB database
+/// with tables of its own but not scidb's fail with `SCIDB_INVALID_ARGUMENT`
+/// before anything is written. DuckDB never installs or loads extensions on
+/// its own. Free the handle with `scidb_db_free`.
 #[no_mangle]
 pub unsafe extern "C" fn scidb_open(
     path: *const c_char,
@@ -57,7 +62,8 @@ pub unsafe extern "C" fn scidb_open_with_data_path(
         if n_keys > 0 && schema_keys.is_null() {
             return Err(null_arg("schema_keys"));
         }
-        let mut keys = Vec::with_capacity(n_keys);
+        // Grown as keys are read: a garbage count must not size an allocation.
+        let mut keys = Vec::new();
         for i in 0..n_keys {
             keys.push(arg_str(*schema_keys.add(i), &format!("schema_keys[{i}]"))?.to_string());
         }
@@ -175,7 +181,8 @@ pub unsafe extern "C" fn scidb_load(
 
 /// Like `scidb_load`, but returns the newest record of every matching
 /// location and variant, never fails with `SCIDB_AMBIGUOUS`, and returns an
-/// empty result rather than `SCIDB_NOT_FOUND` when nothing matches.
+/// empty result rather than `SCIDB_NOT_FOUND` when nothing matches (a
+/// variable type never saved included).
 #[no_mangle]
 pub unsafe extern "C" fn scidb_load_all(
     db: *const scidb_db,

@@ -325,6 +325,10 @@ pub unsafe extern "C" fn scidb_foreach_finish(
     })
 }
 
+/// The most worker threads `scidb_foreach_run` starts.
+pub const SCIDB_MAX_WORKERS: u32 = 256;
+const _: () = assert!(SCIDB_MAX_WORKERS as usize == parallel::MAX_WORKERS);
+
 /// The user data pointer, shared with worker threads: the caller promises
 /// (by asking for workers) that its callback is thread-safe.
 struct Shared(*mut c_void);
@@ -333,7 +337,9 @@ unsafe impl Sync for Shared {}
 
 /// Runs the whole plan with `function`: on the calling thread when
 /// `workers` is 0 or 1, else on `workers` threads while the calling
-/// thread saves (the only writer); then finishes the run as
+/// thread saves (the only writer). No more threads start than the plan has
+/// combinations, nor more than `SCIDB_MAX_WORKERS` (256), however many are
+/// asked for; then finishes the run as
 /// `scidb_foreach_finish` does and writes the summary. A failing callback
 /// fails only its combination.
 #[no_mangle]

@@ -110,11 +110,12 @@ pub unsafe extern "C" fn scidb_value_table_add_numeric(
         if dtype == DType::Bool && bytes.iter().any(|&b| b > 1) {
             return Err(Error::invalid("bool column elements must be 0 or 1"));
         }
-        if nbytes != rows * dtype.size() {
+        let needed = rows.checked_mul(dtype.size());
+        if needed != Some(nbytes) {
             return Err(Error::invalid(format!(
                 "column '{name}': {rows} rows of {} need {} bytes, got {nbytes}",
                 dtype.name(),
-                rows * dtype.size()
+                needed.map_or("more than addressable".to_string(), |n| n.to_string())
             )));
         }
         let column = Column {
@@ -149,7 +150,8 @@ pub unsafe extern "C" fn scidb_value_table_add_text(
             return Err(null_arg(if cells.is_null() { "cells" } else { "lens" }));
         }
         let valid = validity_arg(validity, rows)?;
-        let mut text = Vec::with_capacity(rows);
+        // Grown as cells are read: the table's row count is only a claim.
+        let mut text = Vec::new();
         for row in 0..rows {
             let present = valid.as_ref().map_or(true, |v| v[row]);
             let (ptr, len) = (*cells.add(row), *lens.add(row));

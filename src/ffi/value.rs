@@ -1,7 +1,12 @@
 //! Values across the C ABI: build them from C data, read them back.
 
 use super::*;
-use crate::value::{Array, DType, Kind, Value};
+use crate::value::{too_deep, Array, DType, Kind, Value, MAX_DEPTH};
+
+/// The deepest nesting of lists and maps a value may have (a list of
+/// numbers has depth 1); see `scidb_max_depth`.
+pub const SCIDB_MAX_DEPTH: u32 = 128;
+const _: () = assert!(SCIDB_MAX_DEPTH as usize == MAX_DEPTH);
 
 /// An owned value (array, string, list, map, table or null).
 #[repr(transparent)]
@@ -256,23 +261,49 @@ pub unsafe extern "C" fn scidb_value_new_list(out: *mut *mut scidb_value) -> sci
     guard(|| into_handle(Value::List(Vec::new()), out))
 }
 
+/// Checks that `*item` may go into `container`: not the container itself
+/// nor anything holding it (which would leave a dangling or cyclic value),
+/// and not so deep that the container would exceed `SCIDB_MAX_DEPTH`.
+/// Done on raw pointers before any reference to the container exists.
+unsafe fn check_item(container: *mut scidb_value, item: *mut *mut scidb_value) -> Result<()> {
+    let slot = arg_out(item, "item")?;
+    if slot.is_null() {
+        return Err(null_arg("*item"));
+    }
+    let inner = arg_ref(*slot as *const scidb_value, "*item")?;
+    if inner.0.contains_node(container as *const Value) {
+        return Err(Error::invalid(
+            "a list or map cannot be put into itself (or into a value it holds)",
+        ));
+    }
+    if inner.0.depth()? >= MAX_DEPTH {
+        return Err(too_deep());
+    }
+    Ok(())
+}
+
 /// Appends `*item` to a list. On success the list owns the item and
-/// `*item` is set to NULL; on failure the caller still owns it.
+/// `*item` is set to NULL; on failure the caller still owns it. Pushing a
+/// list into itself, or an item that would make the list deeper than
+/// `SCIDB_MAX_DEPTH`, is `SCIDB_INVALID_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn scidb_value_list_push(
     list: *mut scidb_value,
     item: *mut *mut scidb_value,
 ) -> scidb_status {
     guard(|| {
-        let list = arg_out(list, "list")?;
-        if !matches!(list.0, Value::List(_)) {
+        if list.is_null() {
+            return Err(null_arg("list"));
+        }
+        if !matches!((*list).0, Value::List(_)) {
             return Err(Error::type_mismatch(format!(
                 "scidb_value_list_push needs a list, got a {}",
-                list.0.kind_name()
+                (*list).0.kind_name()
             )));
         }
+        check_item(list, item)?;
         let value = take_item(item)?;
-        if let Value::List(items) = &mut list.0 {
+        if let Value::List(items) = &mut (*list).0 {
             items.push(value);
         }
         Ok(())
@@ -287,7 +318,9 @@ pub unsafe extern "C" fn scidb_value_new_map(out: *mut *mut scidb_value) -> scid
 
 /// Adds `key` → `*item` at the end of a map; a key already present is an
 /// error. On success the map owns the item and `*item` is set to NULL; on
-/// failure the caller still owns it.
+/// failure the caller still owns it. Inserting a map into itself, or an
+/// item that would make the map deeper than `SCIDB_MAX_DEPTH`, is
+/// `SCIDB_INVALID_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn scidb_value_map_insert(
     map: *mut scidb_value,
@@ -295,12 +328,14 @@ pub unsafe extern "C" fn scidb_value_map_insert(
     item: *mut *mut scidb_value,
 ) -> scidb_status {
     guard(|| {
-        let map = arg_out(map, "map")?;
+        if map.is_null() {
+            return Err(null_arg("map"));
+        }
         let key = arg_str(key, "key")?;
-        let Value::Map(entries) = &mut map.0 else {
+        let Value::Map(entries) = &(*map).0 else {
             return Err(Error::type_mismatch(format!(
                 "scidb_value_map_insert needs a map, got a {}",
-                map.0.kind_name()
+                (*map).0.kind_name()
             )));
         };
         if entries.iter().any(|(k, _)| k == key) {
@@ -308,10 +343,21 @@ pub unsafe extern "C" fn scidb_value_map_insert(
                 "map key '{key}' is already present"
             )));
         }
+        check_item(map, item)?;
         let value = take_item(item)?;
-        entries.push((key.to_string(), value));
+        if let Value::Map(entries) = &mut (*map).0 {
+            entries.push((key.to_string(), value));
+        }
         Ok(())
     })
+}
+
+/// The deepest nesting of lists and maps a value may have
+/// (`SCIDB_MAX_DEPTH`): a list of numbers has depth 1. Every save and load
+/// is held to it; bindings ask for it to stop their own conversion there.
+#[no_mangle]
+pub extern "C" fn scidb_max_depth() -> u32 {
+    SCIDB_MAX_DEPTH
 }
 
 /// Creates a table value from an Arrow C Data Interface struct array (one
@@ -544,6 +590,8 @@ pub unsafe extern "C" fn scidb_value_hash(
 ) -> scidb_status {
     guard(|| {
         let v = arg_ref(value, "value")?;
+        // Bounded before hashing recurses (values built here never exceed it).
+        v.0.depth()?;
         let h = crate::hash::content_hash(&v.0);
         write_fixed(&h, out_hash, SCIDB_HASH_SIZE, "out_hash")
     })

@@ -2,7 +2,7 @@
 //! thread, the only writer, hands out work and saves results.
 
 use super::engine::{ForEach, Summary, WorkItem};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::Database;
 use crate::value::Value;
 use std::sync::mpsc;
@@ -11,11 +11,16 @@ use std::sync::Mutex;
 /// Work items loaded per query (per worker).
 const CHUNK: usize = 64;
 
+/// The most worker threads a run starts, whatever it is asked for; a run
+/// also never starts more threads than it has combinations.
+pub const MAX_WORKERS: usize = 256;
+
 /// What the function made of one work item: its outputs, or an error text.
 pub type Outcome = std::result::Result<Vec<Value>, String>;
 
 /// Runs `f` on every combination still to run, on `workers` threads (the
-/// calling thread when `workers` is 0 or 1), saves the results and
+/// calling thread when `workers` is 0 or 1; at most [`MAX_WORKERS`] and at
+/// most one per combination), saves the results and
 /// finishes the run. `f` must not panic across threads it does not own;
 /// a panic in `f` is a failure of that combination.
 pub fn run<F>(fe: &mut ForEach, db: &Database, workers: usize, f: F) -> Result<Summary>
@@ -32,6 +37,7 @@ where
             Err(format!("the function panicked: {what}"))
         })
     };
+    let workers = workers.min(MAX_WORKERS).min(fe.len());
     if workers <= 1 {
         loop {
             let items = fe.next_batch(db, CHUNK)?;
@@ -49,17 +55,26 @@ where
     let work_rx = Mutex::new(work_rx);
     let chunk = CHUNK * workers;
     std::thread::scope(|s| -> Result<()> {
-        for _ in 0..workers {
+        let mut started = 0usize;
+        for n in 0..workers {
             let done_tx = done_tx.clone();
             let work_rx = &work_rx;
             let call = &call;
-            s.spawn(move || loop {
-                let next = work_rx.lock().map(|rx| rx.recv());
-                let Ok(Ok(item)) = next else { break };
-                if done_tx.send((item.index, call(&item))).is_err() {
-                    break;
-                }
-            });
+            let spawned = std::thread::Builder::new()
+                .name(format!("scidb-worker-{n}"))
+                .spawn_scoped(s, move || loop {
+                    let next = work_rx.lock().map(|rx| rx.recv());
+                    let Ok(Ok(item)) = next else { break };
+                    if done_tx.send((item.index, call(&item))).is_err() {
+                        break;
+                    }
+                });
+            match spawned {
+                Ok(_) => started += 1,
+                // The system refused a thread: run on those already started.
+                Err(_) if started > 0 => break,
+                Err(e) => return Err(Error::io(format!("starting worker threads: {e}"))),
+            }
         }
         drop(done_tx);
         // Keep two chunks in flight so workers never wait on a save.

@@ -60,39 +60,128 @@ pub struct Database {
 }
 
 /// Files this process has open. DuckDB's file lock keeps other processes
-/// out but not a second connection from this one, which would corrupt the
-/// file; a claim refuses that and is released when the database drops.
-static OPEN_FILES: Mutex<Vec<std::path::PathBuf>> = Mutex::new(Vec::new());
+/// out but not a second instance in this one, which would lose writes
+/// (each keeps its own write-ahead log, named after the path it was given);
+/// a claim refuses that and is released when the database drops.
+static OPEN_FILES: Mutex<Vec<Claimed>> = Mutex::new(Vec::new());
 
-struct OpenClaim(std::path::PathBuf);
+/// One open file: the path it was reached by, canonical, and its identity
+/// (device, inode), which every symlink and hard link to it shares.
+#[derive(Clone, PartialEq, Eq)]
+struct Claimed {
+    path: std::path::PathBuf,
+    identity: (u64, u64),
+}
+
+struct OpenClaim(Claimed);
 
 impl OpenClaim {
-    fn new(path: &str) -> Result<Self> {
+    /// Opens `path` with `open` while holding the claim list, so that no
+    /// other thread can open the same file between the check and the open:
+    /// an existing file is checked by identity before DuckDB sees it; a
+    /// new one by its canonical path, then claimed by identity once created.
+    fn open<T>(path: &str, open: impl FnOnce() -> Result<T>) -> Result<(Self, T)> {
+        use std::os::unix::fs::MetadataExt;
         let p = std::path::Path::new(path);
-        // Canonicalize the folder (the file may not exist yet).
-        let dir = match p.parent().filter(|d| !d.as_os_str().is_empty()) {
-            Some(d) => d.canonicalize(),
-            None => std::env::current_dir(),
-        }
-        .map_err(|e| Error::new(ErrorKind::Io, format!("opening {path}: {e}")))?;
-        let key = dir.join(p.file_name().unwrap_or_default());
-        let mut open = OPEN_FILES.lock().unwrap_or_else(|e| e.into_inner());
-        if open.contains(&key) {
-            return Err(Error::new(
+        let io = |e: std::io::Error| Error::io(format!("opening {path}: {e}"));
+        let mut claimed = OPEN_FILES.lock().unwrap_or_else(|e| e.into_inner());
+        let already = || {
+            Error::new(
                 ErrorKind::Locked,
-                format!("{path} is already open in this process; close it first"),
-            ));
+                format!("{path} is already open in this process (perhaps by another name); close it first"),
+            )
+        };
+        let existing = match std::fs::metadata(p) {
+            Ok(m) => Some(m),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io(e)),
+        };
+        let canonical = match &existing {
+            Some(m) => {
+                check_database_file(path, m)?;
+                if claimed.iter().any(|c| c.identity == (m.dev(), m.ino())) {
+                    return Err(already());
+                }
+                p.canonicalize().map_err(io)?
+            }
+            None => {
+                // The folder must exist; the file is created by DuckDB.
+                let dir = match p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    Some(d) => d.canonicalize(),
+                    None => std::env::current_dir(),
+                }
+                .map_err(io)?;
+                dir.join(p.file_name().unwrap_or_default())
+            }
+        };
+        if claimed.iter().any(|c| c.path == canonical) {
+            return Err(already());
         }
-        open.push(key.clone());
-        Ok(OpenClaim(key))
+        let opened = open()?;
+        let m = std::fs::metadata(p).map_err(io)?;
+        let claim = Claimed {
+            path: canonical,
+            identity: (m.dev(), m.ino()),
+        };
+        if claimed.iter().any(|c| c.identity == claim.identity) {
+            return Err(already());
+        }
+        claimed.push(claim.clone());
+        Ok((OpenClaim(claim), opened))
     }
 }
 
 impl Drop for OpenClaim {
     fn drop(&mut self) {
         let mut open = OPEN_FILES.lock().unwrap_or_else(|e| e.into_inner());
-        open.retain(|p| p != &self.0);
+        open.retain(|c| c != &self.0);
     }
+}
+
+/// The first bytes of a DuckDB file: an 8-byte checksum, then "DUCK".
+const DUCKDB_MAGIC: &[u8; 4] = b"DUCK";
+
+/// Refuses what DuckDB must not be pointed at: anything but a regular file
+/// (a FIFO would block the open forever, a directory fails obscurely) and
+/// files of other formats (DuckDB would try to load an extension for a
+/// SQLite file).
+fn check_database_file(path: &str, m: &std::fs::Metadata) -> Result<()> {
+    use std::io::Read;
+    if !m.is_file() {
+        return Err(Error::invalid(format!(
+            "{path} is not a regular file; a scidb database is a DuckDB file (or a path where one can be created)"
+        )));
+    }
+    if m.len() == 0 {
+        // DuckDB refuses an empty file too, less clearly.
+        return Err(Error::invalid(format!(
+            "{path} is an empty file, not a DuckDB database; remove it and scidb creates a new database there"
+        )));
+    }
+    let mut head = Vec::with_capacity(16);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(16).read_to_end(&mut head))
+        .map_err(|e| Error::io(format!("reading {path}: {e}")))?;
+    if head.get(8..12) != Some(&DUCKDB_MAGIC[..]) {
+        let what = if head.starts_with(b"SQLite format 3\0") {
+            "a SQLite database"
+        } else {
+            "some other file"
+        };
+        return Err(Error::invalid(format!(
+            "{path} is not a DuckDB database (it looks like {what}); scidb opens only DuckDB files it created or new paths"
+        )));
+    }
+    Ok(())
+}
+
+/// Opens a DuckDB connection with extension auto-install and auto-load
+/// off: an embedded library must never download code from the network.
+fn connect(path: &str) -> Result<Connection> {
+    let config = duckdb::Config::default()
+        .enable_autoload_extension(false)
+        .context("configuring DuckDB")?;
+    Connection::open_with_flags(path, config).context(format!("opening {path}"))
 }
 
 struct Inner {
@@ -198,8 +287,7 @@ impl Database {
                 }));
             }
         }
-        let claim = OpenClaim::new(path)?;
-        let conn = Connection::open(path).context(format!("opening {path}"))?;
+        let (claim, conn) = OpenClaim::open(path, || connect(path))?;
         conn.set_prepared_statement_cache_capacity(64);
         let recorded = schema::prepare(&conn, schema_keys, lineage_path, data_path)
             .context(format!("opening {path}"))?;
@@ -660,10 +748,14 @@ impl Database {
         self.with_values(&inner.conn, chosen)
     }
 
-    /// The newest record of every matching location and variant.
+    /// The newest record of every matching location and variant; none
+    /// (not an error) for a variable type that was never saved.
     pub fn load_all(&self, variable: &str, query: &Query) -> Result<Vec<Record>> {
         let inner = self.lock();
-        self.require_variable(&inner, variable)?;
+        metadata::validate_identifier("variable type", variable)?;
+        if !inner.signatures.contains_key(variable) {
+            return Ok(Vec::new());
+        }
         let matches = find::matching(&inner.conn, &self.schema_keys, variable, query, true)?;
         let newest = find::newest_per_variant(matches);
         self.with_values(&inner.conn, newest)
@@ -856,4 +948,26 @@ fn in_transaction<T>(conn: &Connection, f: impl FnOnce() -> Result<T>) -> Result
         let _ = conn.execute_batch("ROLLBACK");
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extensions_are_never_installed_or_loaded_on_their_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.duckdb");
+        let db = Database::open(path.to_str().unwrap(), &[], None).unwrap();
+        let inner = db.lock();
+        for setting in ["autoinstall_known_extensions", "autoload_known_extensions"] {
+            let on: bool = inner
+                .conn
+                .query_row(&format!("SELECT current_setting('{setting}')"), [], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            assert!(!on, "{setting} is on");
+        }
+    }
 }

@@ -28,6 +28,7 @@ pub fn prepare(
     lineage_path: Option<&str>,
     data_path: Option<&str>,
 ) -> Result<Option<String>> {
+    refuse_foreign(conn)?;
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS _scidb_info (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);",
     )
@@ -59,6 +60,36 @@ pub fn prepare(
     };
     result?;
     info(conn, "data_path")
+}
+
+/// A DuckDB file is scidb's when it has `_scidb_info`, and new when it
+/// has no tables or views at all; anything else is someone else's data,
+/// which scidb must not add its tables to.
+fn refuse_foreign(conn: &Connection) -> Result<()> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT table_name FROM information_schema.tables \
+             WHERE table_catalog = current_database() ORDER BY table_name",
+        )
+        .context("listing the database's tables")?;
+    let names = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .and_then(|rows| rows.collect::<std::result::Result<Vec<_>, _>>())
+        .context("listing the database's tables")?;
+    if names.is_empty() || names.iter().any(|n| n == "_scidb_info") {
+        return Ok(());
+    }
+    let shown: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
+    let more = if names.len() > shown.len() {
+        ", ..."
+    } else {
+        ""
+    };
+    Err(Error::invalid(format!(
+        "the file is a DuckDB database but not a scidb one (it holds {}{more}); \
+         scidb adds its tables only to new databases",
+        shown.join(", ")
+    )))
 }
 
 fn info(conn: &Connection, key: &str) -> Result<Option<String>> {

@@ -77,6 +77,8 @@ impl Write for BorrowedFd {
 const LENGTH_BYTES: usize = 8;
 /// A message longer than this is taken for garbage rather than allocated.
 const MAX_MESSAGE_BYTES: u64 = 1 << 40;
+/// Bytes reserved for a message before any of it has arrived.
+const INITIAL_RESERVE: u64 = 1 << 20;
 
 impl Stream {
     /// A stream over any reader and writer (tests, pipes, sockets).
@@ -191,9 +193,15 @@ impl Stream {
                 "{what} is {len} bytes, which is not plausible; the input is not the stream protocol"
             )));
         }
+        // The prefix is only a claim: memory grows with the bytes that
+        // actually arrive, so a garbage length costs nothing up front.
         let mut body = Vec::new();
-        body.try_reserve_exact(len as usize)
-            .map_err(|_| Error::io(format!("cannot allocate {len} bytes for chunk {chunk_no}")))?;
+        let first = len.min(INITIAL_RESERVE) as usize;
+        body.try_reserve_exact(first).map_err(|_| {
+            Error::io(format!(
+                "cannot allocate {first} bytes for chunk {chunk_no}"
+            ))
+        })?;
         (&mut self.input)
             .take(len)
             .read_to_end(&mut body)

@@ -15,6 +15,13 @@ pub use table::{Column, ColumnData, Table};
 
 use crate::error::{Error, Result};
 
+/// The deepest nesting of lists and maps a value may have: a list of
+/// numbers has depth 1, a list of such lists depth 2. Building (C ABI
+/// pushes, Python and MATLAB conversion), validating, hashing, encoding,
+/// decoding, saving and loading all use this one limit, so no path recurses
+/// without bound and whatever saves also loads.
+pub const MAX_DEPTH: usize = 128;
+
 /// An N-dimensional array of one element type, row-major, little-endian.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Array {
@@ -176,17 +183,24 @@ impl Value {
         }
     }
 
-    /// Checks map keys are unique, recursively.
+    /// Checks map keys are unique and tables consistent, and refuses values
+    /// nested deeper than [`MAX_DEPTH`] before anything recurses further.
     pub fn validate(&self) -> Result<()> {
+        self.validate_at(0)
+    }
+
+    /// `level` counts the lists and maps around this value.
+    fn validate_at(&self, level: usize) -> Result<()> {
         match self {
-            Value::List(items) => items.iter().try_for_each(Value::validate),
+            Value::List(_) | Value::Map(_) if level >= MAX_DEPTH => Err(too_deep()),
+            Value::List(items) => items.iter().try_for_each(|v| v.validate_at(level + 1)),
             Value::Map(entries) => {
                 let mut seen = std::collections::HashSet::new();
                 for (k, v) in entries {
                     if !seen.insert(k.as_str()) {
                         return Err(Error::invalid(format!("map key '{k}' appears twice")));
                     }
-                    v.validate()?;
+                    v.validate_at(level + 1)?;
                 }
                 Ok(())
             }
@@ -194,6 +208,49 @@ impl Value {
             _ => Ok(()),
         }
     }
+
+    /// The nesting depth (lists and maps on the longest path down); an
+    /// error, found without recursing past the limit, when it exceeds
+    /// [`MAX_DEPTH`].
+    pub fn depth(&self) -> Result<usize> {
+        self.depth_at(0)
+    }
+
+    fn depth_at(&self, level: usize) -> Result<usize> {
+        let children: Box<dyn Iterator<Item = &Value>> = match self {
+            Value::List(items) => Box::new(items.iter()),
+            Value::Map(entries) => Box::new(entries.iter().map(|(_, v)| v)),
+            _ => return Ok(0),
+        };
+        if level >= MAX_DEPTH {
+            return Err(too_deep());
+        }
+        let mut deepest = 0;
+        for child in children {
+            deepest = deepest.max(child.depth_at(level + 1)?);
+        }
+        Ok(deepest + 1)
+    }
+
+    /// Whether `node` is this value or sits anywhere inside it.
+    pub fn contains_node(&self, node: *const Value) -> bool {
+        if std::ptr::eq(self, node) {
+            return true;
+        }
+        match self {
+            Value::List(items) => items.iter().any(|v| v.contains_node(node)),
+            Value::Map(entries) => entries.iter().any(|(_, v)| v.contains_node(node)),
+            _ => false,
+        }
+    }
+}
+
+/// The error for a value nested deeper than [`MAX_DEPTH`].
+pub fn too_deep() -> Error {
+    Error::invalid(format!(
+        "the value is nested more than {MAX_DEPTH} lists or maps deep (or contains itself); \
+         scidb stores at most {MAX_DEPTH} levels"
+    ))
 }
 
 #[cfg(test)]
