@@ -478,7 +478,14 @@ fn fuzz_stored_value_decoding() {
     for v in &values {
         let e = codec::encode(v);
         seeds.push(e.inline_blob());
-        seeds.push(e.external_blob());
+        // Blobs naming payload files (tag n or p), and layout 1's tag x.
+        let named = e.payload_blob(scidb::store::payload::Format::Npy);
+        let mut legacy = named.clone();
+        if legacy[4] == b'n' {
+            legacy[4] = b'x';
+        }
+        seeds.push(named);
+        seeds.push(legacy);
     }
     for h in headers() {
         assert!(Header::decode(&h).is_ok());
@@ -493,6 +500,7 @@ fn fuzz_stored_value_decoding() {
             let _ = scidb::hash::content_hash(&v);
         }
         let _ = Header::decode(blob);
+        let _ = codec::stored_elsewhere(blob);
     });
     assert!(tried > n);
 }
