@@ -35,6 +35,8 @@ test-c: build
 	gcc -std=c11 $(C_FLAGS) tests/c/stream_child.c -o $(TEST_BIN)/stream_child $(C_LINK)
 	gcc -std=c11 $(C_FLAGS) tests/c/chunks_test.c -o $(TEST_BIN)/chunks_test_c $(C_LINK)
 	gcc -std=c11 $(C_FLAGS) -pthread tests/c/hardening_test.c -o $(TEST_BIN)/hardening_test_c $(C_LINK)
+	$(PYTHON) tests/c/abi_sweep.py include/scidb.h > $(TEST_BIN)/abi_sweep.c
+	gcc -std=c11 $(C_FLAGS) $(TEST_BIN)/abi_sweep.c -o $(TEST_BIN)/abi_sweep $(C_LINK)
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/abi_test_c
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/host_abi_test_c
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/lineage_test_c
@@ -42,6 +44,7 @@ test-c: build
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/abi_test_cpp
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/chunks_test_c
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 $(TEST_BIN)/hardening_test_c
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 $(TEST_BIN)/abi_sweep
 
 python-deps: build
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check "./python[test]"

@@ -51,12 +51,6 @@ typedef struct ArrowArray ArrowArray;
 typedef struct scidb_value scidb_value;
 
 
-// Cells (array elements, or table rows times columns) of a stored chunk.
-#define CHUNK_CELLS 1000000
-
-// `Header::stream` of a value whose chunks are in its payload file.
-#define IN_PAYLOAD_FILE 0
-
 // Version of this C ABI; bindings refuse a library with another one.
 #define SCIDB_ABI_VERSION 1
 
@@ -144,13 +138,6 @@ typedef struct scidb_value scidb_value;
 #define SCIDB_ORDER_ROW_MAJOR 0
 
 #define SCIDB_ORDER_COLUMN_MAJOR 1
-
-// Whole-value loads of chunked values up to this many stored bytes are
-// allowed; larger ones must be read chunk by chunk.
-#define WHOLE_LOAD_BYTES (256 << 20)
-
-// Values whose stored form is larger than this go to payload files.
-#define INLINE_BYTES (1 << 20)
 
 // A description of one call of a function: its identity, its inputs by
 // parameter name and its constants. Free with `scidb_call_free`.
@@ -361,8 +348,11 @@ scidb_status scidb_chunk_reader_open(const struct scidb_db *db,
                                      const char *query_json,
                                      struct scidb_chunk_reader **out_reader);
 
-// Opens chunked record `record_id` for reading chunk by chunk.
+// Opens chunked record `record_id` for reading chunk by chunk. When
+// `variable` is not NULL the record must be of that variable type (else
+// `SCIDB_NOT_FOUND`), as in `scidb_load_record`.
 scidb_status scidb_chunk_reader_open_record(const struct scidb_db *db,
+                                            const char *variable,
                                             const char *record_id,
                                             struct scidb_chunk_reader **out_reader);
 
@@ -466,7 +456,10 @@ scidb_status scidb_load(const struct scidb_db *db,
 // Like `scidb_load`, but returns the newest record of every matching
 // location and variant, never fails with `SCIDB_AMBIGUOUS`, and returns an
 // empty result rather than `SCIDB_NOT_FOUND` when nothing matches (a
-// variable type never saved included).
+// variable type never saved included). A record whose value cannot be
+// read (a missing or damaged payload file, a changed value) does not fail
+// the others: it is left out of the result and listed by
+// `scidb_records_unreadable_json`, which callers must check.
 scidb_status scidb_load_all(const struct scidb_db *db,
                             const char *variable,
                             const char *query_json,
@@ -814,6 +807,12 @@ scidb_status scidb_records_take_value(struct scidb_records *records,
 // `[{"record_id", "variable", "version", "content_hash", "saved_at",
 // "metadata": {...}}, ...]`, in result order. One call instead of many.
 scidb_status scidb_records_info_json(struct scidb_records *records, const char **out);
+
+// The records `scidb_load_all` found but could not read, as one JSON
+// array (borrowed, NUL-terminated): `[{"record_id", "message"}, ...]`;
+// `[]` when every record was read (and for every other kind of result).
+// Such records are not in the result; bindings report them to the user.
+scidb_status scidb_records_unreadable_json(const struct scidb_records *records, const char **out);
 
 // Writes the source hash of a function, 64 hex digits and a NUL, into
 // `out_hash` (`SCIDB_HASH_SIZE` bytes), for `scidb_call_new`. `source`

@@ -174,7 +174,7 @@ fn tables_round_trip_with_nulls_and_load_whole() {
     w.add(ChunkRef::Table(&table_chunk(200_000, 300_000)))
         .unwrap();
     let id = w.finish().unwrap();
-    let mut r = db.chunk_reader_for_record(&id).unwrap();
+    let mut r = db.chunk_reader_for_record(None, &id).unwrap();
     assert_eq!(r.header().n_chunks(), 2);
     let mut seen = 0i64;
     while let Some(Chunk::Table(b)) = r.next_chunk().unwrap() {
@@ -204,7 +204,7 @@ fn binary_tables_are_read_in_chunks_but_not_whole() {
     let mut w = db.chunk_writer("Blobs", &meta).unwrap();
     w.add(ChunkRef::Table(&bin)).unwrap();
     let id = w.finish().unwrap();
-    let mut r = db.chunk_reader_for_record(&id).unwrap();
+    let mut r = db.chunk_reader_for_record(None, &id).unwrap();
     let Some(Chunk::Table(back)) = r.next_chunk().unwrap() else {
         panic!()
     };
@@ -287,7 +287,7 @@ fn a_damaged_chunked_payload_fails_at_the_last_chunk_naming_the_record() {
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
     std::fs::write(&file, bytes).unwrap();
-    let mut r = db.chunk_reader_for_record(&id).unwrap();
+    let mut r = db.chunk_reader_for_record(None, &id).unwrap();
     assert!(r.next_chunk().unwrap().is_some());
     let err = r.next_chunk().unwrap_err();
     assert_eq!(err.kind, ErrorKind::Corrupt);

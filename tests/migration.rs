@@ -43,7 +43,7 @@ fn every_record_of_a_layout_1_database_loads_with_its_content_hash() {
         {
             let loaded = db.load_record(Some(variable), &r.info.record_id).unwrap();
             let value = loaded.value.unwrap();
-            let mut chunks = db.chunk_reader_for_record(&r.info.record_id);
+            let mut chunks = db.chunk_reader_for_record(Some(variable), &r.info.record_id);
             match chunks.as_mut() {
                 // Chunked: read every chunk (the reader checks the hash).
                 Ok(reader) => while reader.next_chunk().unwrap().is_some() {},

@@ -232,6 +232,15 @@ fn crash_child() {
     let mut out = std::io::stdout().lock();
     for i in 0u64.. {
         let subject = (seed * 1000 + i) as i64;
+        if i % 5 == 4 {
+            // A two-output for_each over the Small records saved so far:
+            // each combination's Half and Twice commit together or not at all.
+            for id in two_output_for_each(&db, seed) {
+                writeln!(out, "ack {id}").unwrap();
+            }
+            out.flush().unwrap();
+            continue;
+        }
         let id = match i % 4 {
             0 => db.save("Small", &meta(subject), &bytes_array(100, i as u8)),
             1 | 2 => db.save(
@@ -254,6 +263,35 @@ fn crash_child() {
         writeln!(out, "ack {id}").unwrap();
         out.flush().unwrap();
     }
+}
+
+/// Runs `Half` and `Twice` of every Small record of this child's seed and
+/// returns the record ids of the outputs once the run has finished.
+fn two_output_for_each(db: &Database, seed: u64) -> Vec<String> {
+    use scidb::foreach::{parallel, ForEach, Spec};
+    let subjects: Vec<String> = (0..1000).map(|i| (seed * 1000 + i).to_string()).collect();
+    let spec = Spec::from_json(&format!(
+        r#"{{"function": {{"language": "c", "name": "halve_and_double"}},
+            "iterate": [["subject", [{}]]],
+            "inputs": [{{"name": "x", "variable": "Small"}}], "outputs": ["Half", "Twice"]}}"#,
+        subjects.join(", ")
+    ))
+    .unwrap();
+    let mut fe = ForEach::plan(db, spec).unwrap();
+    parallel::run(&mut fe, db, 2, |item| {
+        let Value::Array(a) = &item.inputs[0] else {
+            return Err("not an array".into());
+        };
+        let half: Vec<u8> = a.data.iter().map(|b| b / 2).collect();
+        let twice: Vec<u8> = a.data.iter().map(|b| b.wrapping_mul(2)).collect();
+        let arr = |d| Value::Array(Array::new(DType::UInt8, a.shape.clone(), d, false).unwrap());
+        Ok(vec![arr(half), arr(twice)])
+    })
+    .unwrap();
+    (0..fe.len())
+        .filter_map(|i| fe.outcome(i))
+        .flat_map(|(_, _, ids)| ids.to_vec())
+        .collect()
 }
 
 /// A tiny deterministic generator: the kill moments vary, a failure replays.
@@ -341,6 +379,22 @@ fn check_consistent(
     if let Some(lost) = acknowledged.iter().find(|id| !ids.contains(*id)) {
         panic!("acknowledged record {lost} is lost");
     }
+    // No combination of the two-output for_each is half saved.
+    let q = scidb::metadata::parse_query("{}").unwrap();
+    let subjects = |variable: &str| -> std::collections::BTreeSet<String> {
+        db.list_versions(variable, &q)
+            .map(|rs| {
+                rs.iter()
+                    .map(|r| format!("{:?}", r.info.location))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        subjects("Half"),
+        subjects("Twice"),
+        "a combination was half saved"
+    );
     db.gc().unwrap();
     let files = payload_files(db.data_path());
     assert!(files.iter().all(|f| {
@@ -348,4 +402,76 @@ fn check_consistent(
         referenced.contains(&stem)
     }));
     assert_eq!(temp_files(db.data_path()), 0);
+}
+
+#[test]
+fn values_swapped_with_plain_sql_are_refused_on_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.duckdb");
+    let db = open_at(&path, None);
+    let one = db.save("V", &meta(1), &bytes_array(100, 1)).unwrap();
+    db.save("V", &meta(2), &bytes_array(100, 2)).unwrap();
+    drop(db);
+    // Someone swaps the two values behind scidb's back.
+    let conn = duckdb::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TEMP TABLE v AS SELECT record_id, value FROM _scidb_records;
+         UPDATE _scidb_records SET value =
+             (SELECT v.value FROM v WHERE v.record_id <> _scidb_records.record_id);",
+    )
+    .unwrap();
+    drop(conn);
+    let db = open_at(&path, None);
+    let err = db.load_record(None, &one).unwrap_err();
+    assert_eq!(err.kind, scidb::ErrorKind::Corrupt, "{}", err.message);
+    assert!(
+        err.message.contains(&one) && err.message.contains("changed"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn an_edited_array_file_is_refused_when_loads_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.duckdb");
+    let db = open_at(&path, None);
+    let id = db.save("V", &meta(1), &bytes_array(2 << 20, 3)).unwrap();
+    let file = payload_files(db.data_path()).pop().unwrap();
+    drop(db);
+    // One element changed in place: the file keeps its length.
+    let mut bytes = std::fs::read(&file).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&file, &bytes).unwrap();
+    std::env::set_var(scidb::store::VERIFY_LOADS_ENV, "1");
+    let db = open_at(&path, None);
+    std::env::remove_var(scidb::store::VERIFY_LOADS_ENV);
+    let err = db.load_record(None, &id).unwrap_err();
+    assert_eq!(err.kind, scidb::ErrorKind::Corrupt, "{}", err.message);
+    assert!(err.message.contains(&id), "{}", err.message);
+}
+
+#[test]
+fn load_all_reads_what_it_can_and_names_what_it_cannot() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open_at(&dir.path().join("t.duckdb"), None);
+    let lost = db.save("V", &meta(1), &bytes_array(2 << 20, 1)).unwrap();
+    db.save("V", &meta(2), &bytes_array(2 << 20, 2)).unwrap();
+    db.save("V", &meta(3), &bytes_array(10, 3)).unwrap();
+    let file = payload_files(db.data_path())
+        .into_iter()
+        .find(|f| {
+            let info = db.load_record(None, &lost).unwrap().info;
+            f.to_string_lossy().contains(&info.content_hash)
+        })
+        .unwrap();
+    std::fs::remove_file(&file).unwrap();
+    let all = scidb::metadata::parse_query("{}").unwrap();
+    assert!(db.load_all("V", &all).is_err(), "the strict form fails");
+    let (records, unreadable) = db.load_all_readable("V", &all).unwrap();
+    assert_eq!(records.len(), 2);
+    assert_eq!(unreadable.len(), 1);
+    assert_eq!(unreadable[0].info.record_id, lost);
+    assert_eq!(unreadable[0].error.kind, scidb::ErrorKind::Corrupt);
 }

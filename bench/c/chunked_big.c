@@ -69,7 +69,7 @@ int main(int argc, char **argv) {
 
   t0 = now_s();
   scidb_chunk_reader *r = NULL;
-  if (scidb_chunk_reader_open_record(db, rid, &r) != SCIDB_OK) return fail("reader");
+  if (scidb_chunk_reader_open_record(db, NULL, rid, &r) != SCIDB_OK) return fail("reader");
   uint64_t seen = 0;
   int ok = 1;
   for (;;) {

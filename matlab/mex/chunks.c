@@ -1,10 +1,15 @@
 /* Chunked values from MATLAB: save a value from a sequence of chunks and
  * read it back chunk by chunk, never holding it whole (the core's
  * scidb_chunk_writer / scidb_chunk_reader). Open writers and readers live
- * in small slot tables; MATLAB holds slot numbers (scidb.ChunkReader and
- * BaseVariable.save_chunks free them) and unloading the MEX frees all. */
+ * in small slot tables; MATLAB holds handle numbers (scidb.ChunkReader and
+ * BaseVariable.save_chunks free them) and unloading the MEX frees all.
+ * Handle numbers are never reused, so a stale handle (from before a free,
+ * a configure_database or a `clear mex`) names nothing rather than someone
+ * else's reader: they count up from the load time in microseconds-ish
+ * units, so a reloaded MEX starts above every number the last one gave. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "gateway.h"
 
@@ -12,6 +17,11 @@
 
 static scidb_chunk_writer *writers[SLOTS];
 static scidb_chunk_reader *readers[SLOTS];
+/* The handle number of each open slot, and the next number to give out
+ * (0: not yet seeded; 2^53 is where doubles stop counting exactly). */
+static double writer_ids[SLOTS], reader_ids[SLOTS];
+static double next_id = 0;
+#define MAX_HANDLE 9007199254740992.0
 
 void chunks_release(void)
 {
@@ -21,45 +31,49 @@ void chunks_release(void)
     }
 }
 
-static int free_slot(void **slots, double *out)
+/* A free slot (its index into `*out`) with a new handle number in `ids`. */
+static int free_slot(void **slots, double *ids, int *out)
 {
+    if (next_id == 0)
+        next_id = (double)time(NULL) * 1e6 + 1;
     for (int i = 0; i < SLOTS; i++) {
         if (slots[i] == NULL) {
-            *out = i + 1;
+            ids[i] = next_id++;
+            *out = i;
             return 0;
         }
     }
     return fail("scidb:invalidArgument", "more than %d chunked values are open at once", SLOTS);
 }
 
-/* The open slot `a` names (1-based), or -1 with a pending error. */
-static int slot_arg(const mxArray *a, void **slots, const char *what)
+/* The open slot handle `a` names, or -1 with a pending error. */
+static int slot_arg(const mxArray *a, void **slots, const double *ids, const char *what)
 {
-    if (!mxIsDouble(a) || mxGetNumberOfElements(a) != 1)
-        return fail("scidb:invalidArgument", "a %s handle must be a number", what);
-    double d = mxGetScalar(a);
-    int i = (int)d - 1;
-    if (d != (double)(i + 1) || i < 0 || i >= SLOTS || slots[i] == NULL)
-        return fail("scidb:invalidArgument", "no open %s has handle %g", what, d);
-    return i;
+    char label[64];
+    double d = 0;
+    snprintf(label, sizeof label, "a %s handle", what);
+    if (whole_number(a, 1, MAX_HANDLE, label, &d) != 0)
+        return -1;
+    for (int i = 0; i < SLOTS; i++)
+        if (slots[i] != NULL && ids[i] == d)
+            return i;
+    return fail("scidb:invalidArgument", "no open %s has handle %.0f", what, d);
 }
 
 /* chunk_writer_open(variable, pairs) -> handle */
 int cmd_chunk_writer_open(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
 {
     char *variable = NULL, *meta = NULL;
-    double slot = 0;
+    int slot = 0;
     (void)nlhs, (void)nrhs;
-    if (require_database() != 0 || free_slot((void **)writers, &slot) != 0 ||
+    if (require_database() != 0 || free_slot((void **)writers, writer_ids, &slot) != 0 ||
         get_text(prhs[0], "the variable type", &variable) != 0)
         return -1;
     int rc = pairs_json(prhs[1], &meta);
     if (rc == 0)
-        rc = check(scidb_chunk_writer_open(current_database(), variable, meta,
-                                           &writers[(int)slot - 1]),
-                   "");
+        rc = check(scidb_chunk_writer_open(current_database(), variable, meta, &writers[slot]), "");
     if (rc == 0)
-        plhs[0] = mxCreateDoubleScalar(slot);
+        plhs[0] = mxCreateDoubleScalar(writer_ids[slot]);
     mxFree(variable);
     if (meta)
         mxFree(meta);
@@ -71,7 +85,7 @@ int cmd_chunk_writer_add(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prh
 {
     scidb_value *chunk = NULL;
     (void)nlhs, (void)plhs, (void)nrhs;
-    int i = slot_arg(prhs[0], (void **)writers, "chunk writer");
+    int i = slot_arg(prhs[0], (void **)writers, writer_ids, "chunk writer");
     if (i < 0)
         return -1;
     int rc = chunk_to_value(prhs[1], &chunk, "chunk");
@@ -86,7 +100,7 @@ int cmd_chunk_writer_finish(int nlhs, mxArray *plhs[], int nrhs, const mxArray *
 {
     char record_id[SCIDB_RECORD_ID_SIZE];
     (void)nlhs, (void)nrhs;
-    int i = slot_arg(prhs[0], (void **)writers, "chunk writer");
+    int i = slot_arg(prhs[0], (void **)writers, writer_ids, "chunk writer");
     if (i < 0)
         return -1;
     int rc = check(scidb_chunk_writer_finish(writers[i], record_id), "saving the chunks");
@@ -98,7 +112,7 @@ int cmd_chunk_writer_finish(int nlhs, mxArray *plhs[], int nrhs, const mxArray *
 int cmd_chunk_writer_free(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
 {
     (void)nlhs, (void)plhs, (void)nrhs;
-    int i = slot_arg(prhs[0], (void **)writers, "chunk writer");
+    int i = slot_arg(prhs[0], (void **)writers, writer_ids, "chunk writer");
     if (i >= 0)
         scidb_chunk_writer_free(&writers[i]);
     return 0;
@@ -109,14 +123,14 @@ int cmd_chunk_writer_free(int nlhs, mxArray *plhs[], int nrhs, const mxArray *pr
 int cmd_chunk_reader_open(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
 {
     char *variable = NULL, *query = NULL;
-    double slot = 0;
+    int slot = 0;
     uint32_t kind;
     uint64_t n_chunks, rows;
     (void)nlhs, (void)nrhs;
-    if (require_database() != 0 || free_slot((void **)readers, &slot) != 0 ||
+    if (require_database() != 0 || free_slot((void **)readers, reader_ids, &slot) != 0 ||
         get_text(prhs[0], "the variable type", &variable) != 0)
         return -1;
-    scidb_chunk_reader **reader = &readers[(int)slot - 1];
+    scidb_chunk_reader **reader = &readers[slot];
     size_t npairs = 0;
     const mxArray *version = mxIsCell(prhs[1]) ? pair_value(prhs[1], "version", &npairs) : NULL;
     int rc;
@@ -125,7 +139,8 @@ int cmd_chunk_reader_open(int nlhs, mxArray *plhs[], int nrhs, const mxArray *pr
                          : fail("scidb:invalidArgument",
                                 "load_chunks(..., 'version', record_id) takes no other metadata");
         if (rc == 0)
-            rc = check(scidb_chunk_reader_open_record(current_database(), query, reader), "");
+            rc = check(scidb_chunk_reader_open_record(current_database(), variable, query, reader),
+                       "");
     } else {
         rc = pairs_json(prhs[1], &query);
         if (rc == 0)
@@ -134,7 +149,7 @@ int cmd_chunk_reader_open(int nlhs, mxArray *plhs[], int nrhs, const mxArray *pr
     if (rc == 0)
         rc = check(scidb_chunk_reader_info(*reader, &kind, &n_chunks, &rows), "");
     if (rc == 0) {
-        plhs[0] = mxCreateDoubleScalar(slot);
+        plhs[0] = mxCreateDoubleScalar(reader_ids[slot]);
         plhs[1] = mxCreateDoubleScalar((double)n_chunks);
         plhs[2] = mxCreateDoubleScalar((double)rows);
     } else {
@@ -151,7 +166,7 @@ int cmd_chunk_reader_next(int nlhs, mxArray *plhs[], int nrhs, const mxArray *pr
 {
     scidb_value *chunk = NULL;
     (void)nlhs, (void)nrhs;
-    int i = slot_arg(prhs[0], (void **)readers, "chunk reader");
+    int i = slot_arg(prhs[0], (void **)readers, reader_ids, "chunk reader");
     if (i < 0 || check(scidb_chunk_reader_next(readers[i], &chunk), "reading a chunk") != 0)
         return -1;
     return take_chunk(&chunk, &plhs[0]);
@@ -161,7 +176,7 @@ int cmd_chunk_reader_next(int nlhs, mxArray *plhs[], int nrhs, const mxArray *pr
 int cmd_chunk_reader_free(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
 {
     (void)nlhs, (void)plhs, (void)nrhs;
-    int i = slot_arg(prhs[0], (void **)readers, "chunk reader");
+    int i = slot_arg(prhs[0], (void **)readers, reader_ids, "chunk reader");
     if (i >= 0)
         scidb_chunk_reader_free(&readers[i]);
     return 0;

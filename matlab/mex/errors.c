@@ -1,5 +1,6 @@
 /* The pending error of a gateway call, and small helpers shared by the
  * conversions: text in and out, and calling MATLAB functions safely. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,19 @@ int fail(const char *id, const char *fmt, ...)
     vsnprintf(pending_message, sizeof pending_message, fmt, args);
     va_end(args);
     return -1;
+}
+
+int whole_number(const mxArray *a, double lo, double hi, const char *what, double *out)
+{
+    if (!mxIsNumeric(a) || mxIsComplex(a) || mxIsSparse(a) || mxGetNumberOfElements(a) != 1)
+        return fail("scidb:invalidArgument", "%s must be a real number", what);
+    double d = mxGetScalar(a);
+    /* NaN fails every comparison, so it never passes the range test. */
+    if (!(d >= lo && d <= hi) || d != floor(d))
+        return fail("scidb:invalidArgument", "%s must be a whole number from %.0f to %.0f", what, lo,
+                    hi);
+    *out = d;
+    return 0;
 }
 
 /* The MATLAB error identifier of a scidb status code. */

@@ -37,9 +37,10 @@ static int json_out(scidb_status st, char *json, mxArray **out)
 
 static int index_arg(const mxArray *a, size_t *out)
 {
-    if (!mxIsDouble(a) || mxGetNumberOfElements(a) != 1 || mxGetScalar(a) < 0)
-        return fail("scidb:invalidArgument", "a combination index must be a number");
-    *out = (size_t)mxGetScalar(a);
+    double d = 0;
+    if (whole_number(a, 0, 4294967295.0, "a combination index", &d) != 0)
+        return -1;
+    *out = (size_t)d;
     return 0;
 }
 
@@ -165,8 +166,9 @@ int cmd_run_log(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
     (void)nlhs, (void)nrhs;
     if (require_database() != 0)
         return -1;
-    if (!mxIsNumeric(prhs[0]) || mxGetNumberOfElements(prhs[0]) != 1 || mxGetScalar(prhs[0]) < 0)
-        return fail("scidb:invalidArgument", "a run id must be a non-negative number");
-    scidb_status st = scidb_run_log_json(current_database(), (int64_t)mxGetScalar(prhs[0]), &json);
+    double run_id = 0;
+    if (whole_number(prhs[0], 0, 9007199254740992.0, "a run id", &run_id) != 0)
+        return -1;
+    scidb_status st = scidb_run_log_json(current_database(), (int64_t)run_id, &json);
     return json_out(st, json, &plhs[0]);
 }

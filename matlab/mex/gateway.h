@@ -19,6 +19,10 @@ int fail(const char *id, const char *fmt, ...);
 int fail_status(scidb_status status, const char *what);
 /* Raises the pending error as a MATLAB error (does not return). */
 void raise_pending(void);
+/* A whole number in [lo, hi] from a real numeric scalar, into `*out`;
+ * NaN, Inf, fractions and anything else are a pending
+ * scidb:invalidArgument error naming `what`. */
+int whole_number(const mxArray *a, double lo, double hi, const char *what, double *out);
 /* 0 when `st` is SCIDB_OK, else the pending error of a failed call. */
 int check(scidb_status st, const char *what);
 

@@ -78,15 +78,17 @@ static int build_call(const mxArray *spec, scidb_call **out)
     if (!mxIsStruct(spec) || mxGetNumberOfElements(spec) != 1)
         return fail("scidb:invalidArgument", "a call description must be a scalar struct");
     const mxArray *n_outputs = mxGetField(spec, 0, "n_outputs");
-    if (n_outputs == NULL || !mxIsDouble(n_outputs) || mxGetNumberOfElements(n_outputs) != 1 ||
-        mxGetScalar(n_outputs) < 1 || mxGetScalar(n_outputs) > 1000)
-        return fail("scidb:invalidArgument", "the call description's n_outputs must be a count");
+    double count = 0;
+    if (n_outputs == NULL)
+        return fail("scidb:invalidArgument", "the call description has no n_outputs");
+    if (whole_number(n_outputs, 1, 1000, "the call description's n_outputs", &count) != 0)
+        return -1;
     const mxArray *pairs = spec_cell(spec, "constants", (size_t)-1);
     if (pairs == NULL || spec_text(spec, "name", 0, &name) != 0 ||
         spec_text(spec, "source_hash", 1, &source) != 0 ||
         spec_text(spec, "version", 1, &version) != 0)
         goto done;
-    if (check(scidb_call_new("matlab", name, source, version, (uint32_t)mxGetScalar(n_outputs), out),
+    if (check(scidb_call_new("matlab", name, source, version, (uint32_t)count, out),
               name) != 0)
         goto done;
     if (add_inputs(*out, spec) != 0)
@@ -185,9 +187,9 @@ int cmd_call_save(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
     char record_id[SCIDB_RECORD_ID_SIZE];
     int rc = -1;
     (void)nlhs, (void)nrhs;
-    const mxArray *index = prhs[1];
-    if (!mxIsDouble(index) || mxGetNumberOfElements(index) != 1 || mxGetScalar(index) < 1)
-        return fail("scidb:invalidArgument", "the output index must be a positive number");
+    double index = 0;
+    if (whole_number(prhs[1], 1, 1000, "the output index", &index) != 0)
+        return -1;
     if (!mxIsLogical(prhs[5]) || mxGetNumberOfElements(prhs[5]) != 1)
         return fail("scidb:invalidArgument", "cached must be true or false");
     int cached = mxIsLogicalScalarTrue(prhs[5]);
@@ -196,7 +198,7 @@ int cmd_call_save(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
     if (pairs_json(prhs[3], &meta) != 0 || (!cached && to_value(prhs[4], &value, "data") != 0) ||
         build_call(prhs[0], &call) != 0)
         goto done;
-    if (check(scidb_call_save_output(current_database(), call, (uint32_t)mxGetScalar(index) - 1,
+    if (check(scidb_call_save_output(current_database(), call, (uint32_t)index - 1,
                                      variable, meta, value, record_id),
               "") != 0)
         goto done;

@@ -267,6 +267,16 @@ typedef scidb_status (*query_fn)(const scidb_db *, const char *, const char *, s
 
 /* Runs a query command: (variable, pairs) -> struct array of records. A
  * 'version' pair loads exactly that record id. */
+/* load_all leaves out records it cannot read; say which, as a warning
+ * (scidb:unreadableRecords) that a caller may turn into an error. */
+static void warn_unreadable(const scidb_records *records, const char *variable)
+{
+    const char *json = NULL;
+    if (scidb_records_unreadable_json(records, &json) == SCIDB_OK && json && strcmp(json, "[]") != 0)
+        mexWarnMsgIdAndTxt("scidb:unreadableRecords",
+                           "load_all left out %s records that cannot be read: %.2000s", variable, json);
+}
+
 static int run_query(query_fn fn, int with_data, mxArray *plhs[], const mxArray *prhs[])
 {
     char *variable = NULL, *query = NULL, *record_id = NULL;
@@ -292,6 +302,8 @@ static int run_query(query_fn fn, int with_data, mxArray *plhs[], const mxArray 
                check(fn(database, variable, query, &records), "") != 0) {
         goto done;
     }
+    if (fn == scidb_load_all)
+        warn_unreadable(records, variable);
     rc = records_out(records, with_data, &plhs[0]);
 done:
     scidb_records_free(&records);
@@ -324,8 +336,10 @@ static int cmd_load_all_columns(int nlhs, mxArray *plhs[], int nrhs, const mxArr
     if (require_database() != 0 || get_text(prhs[0], "the variable type", &variable) != 0)
         return -1;
     if (pairs_json(prhs[1], &query) == 0 &&
-        check(scidb_load_all(database, variable, query, &records), "") == 0)
+        check(scidb_load_all(database, variable, query, &records), "") == 0) {
+        warn_unreadable(records, variable);
         rc = records_to_columns(records, &plhs[0]);
+    }
     scidb_records_free(&records);
     mxFree(variable);
     if (query)

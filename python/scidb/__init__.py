@@ -22,6 +22,7 @@ from .exceptions import (
     SciDBError,
     StreamProtocolError,
     TypeMismatchError,
+    UnreadableRecordsWarning,
 )
 from .variable import BaseVariable
 from .thunk import Thunk, ThunkResult, thunk
@@ -50,6 +51,7 @@ __all__ = [
     "Thunk",
     "ThunkResult",
     "TypeMismatchError",
+    "UnreadableRecordsWarning",
     "configure_database",
     "content_hash",
     "for_each",

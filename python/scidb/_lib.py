@@ -114,6 +114,7 @@ for _name in ("scidb_load", "scidb_load_all", "scidb_list_versions", "scidb_load
 _declare("scidb_records_free", [PP], None)
 _declare("scidb_records_count", [P, POINTER(c_size_t)])
 _declare("scidb_records_info_json", [P, POINTER(c_char_p)])
+_declare("scidb_records_unreadable_json", [P, POINTER(c_char_p)])
 _declare("scidb_records_values", [P, POINTER(c_void_p), c_size_t])
 _declare("scidb_value_new_null", [PP])
 _declare("scidb_value_new_array", [c_uint32, POINTER(c_uint64), c_size_t, c_void_p, c_size_t, c_uint32, PP])

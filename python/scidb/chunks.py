@@ -25,7 +25,7 @@ for _name, _args in {
     "scidb_chunk_writer_add_arrow": [_P, _P, _P],
     "scidb_chunk_writer_finish": [_P, POINTER(ctypes.c_char)],
     "scidb_chunk_reader_open": [_P, c_char_p, c_char_p, _PP],
-    "scidb_chunk_reader_open_record": [_P, c_char_p, _PP],
+    "scidb_chunk_reader_open_record": [_P, c_char_p, c_char_p, _PP],
     "scidb_chunk_reader_info": [_P, POINTER(c_uint32), POINTER(c_uint64), POINTER(c_uint64)],
     "scidb_chunk_reader_next": [_P, _PP],
     "scidb_chunk_reader_next_arrow": [_P, _P, _P, POINTER(c_int32)],
@@ -82,7 +82,8 @@ class ChunkReader:
     def __init__(self, db, variable=None, query_json=None, record_id=None):
         out = c_void_p()
         if record_id is not None:
-            check(lib.scidb_chunk_reader_open_record(db.ptr, encode(record_id, "record id"), byref(out)))
+            name = None if variable is None else encode(variable, "variable type")
+            check(lib.scidb_chunk_reader_open_record(db.ptr, name, encode(record_id, "record id"), byref(out)))
         else:
             check(lib.scidb_chunk_reader_open(db.ptr, encode(variable, "variable type"), query_json, byref(out)))
         self._handle = Handle(out.value, lib.scidb_chunk_reader_free)

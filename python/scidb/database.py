@@ -4,13 +4,14 @@ import ctypes
 import json
 import math
 import numbers
+import warnings
 from ctypes import byref, c_char_p, c_size_t, c_void_p
 
 import numpy as np
 
 from ._convert import from_value, owned_value, to_value
 from ._lib import RECORD_ID_SIZE, Handle, check, encode, lib, take_string
-from .exceptions import DatabaseNotConfiguredError, InvalidArgumentError
+from .exceptions import DatabaseNotConfiguredError, InvalidArgumentError, UnreadableRecordsWarning
 
 _current = None
 
@@ -86,7 +87,22 @@ class Database:
         return self._records(lib.scidb_load, variable, query)
 
     def load_all_records(self, variable, query):
-        return self._records(lib.scidb_load_all, variable, query)
+        """Newest record of every matching location and variant; records
+        that cannot be read are left out with an UnreadableRecordsWarning."""
+        records = self._records(lib.scidb_load_all, variable, query)
+        unreadable = records.unreadable()
+        if unreadable:
+            shown = "; ".join(f"{u['record_id']}: {u['message']}" for u in unreadable[:5])
+            more = f" (and {len(unreadable) - 5} more)" if len(unreadable) > 5 else ""
+            warnings.warn(
+                UnreadableRecordsWarning(
+                    f"load_all left out {len(unreadable)} {variable} record(s) that cannot be read: "
+                    f"{shown}{more}",
+                    unreadable,
+                ),
+                stacklevel=4,
+            )
+        return records
 
     def version_records(self, variable, query):
         return self._records(lib.scidb_list_versions, variable, query)
@@ -206,6 +222,12 @@ class Records:
         """Descriptions: dicts with record_id, version, content_hash, saved_at, metadata."""
         text = c_char_p()
         check(lib.scidb_records_info_json(self._handle.ptr, byref(text)))
+        return json.loads(text.value)
+
+    def unreadable(self):
+        """Records load_all found but could not read: dicts with record_id and message."""
+        text = c_char_p()
+        check(lib.scidb_records_unreadable_json(self._handle.ptr, byref(text)))
         return json.loads(text.value)
 
     def values(self):

@@ -53,6 +53,18 @@ class CorruptDataError(SciDBError):
     """Stored bytes could not be decoded."""
 
 
+class UnreadableRecordsWarning(UserWarning):
+    """``load_all`` found records whose values cannot be read (a missing or
+    damaged payload file, a value changed behind scidb's back) and left them
+    out. ``unreadable`` lists them: dicts with ``record_id`` and ``message``.
+    Turn it into an error with ``warnings.simplefilter("error",
+    scidb.UnreadableRecordsWarning)``."""
+
+    def __init__(self, message, unreadable=()):
+        super().__init__(message)
+        self.unreadable = list(unreadable)
+
+
 class StreamProtocolError(SciDBError):
     """The stream protocol was broken: truncated or malformed input from
     SciDB, or a read or write out of turn."""

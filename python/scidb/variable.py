@@ -90,7 +90,7 @@ class BaseVariable:
         if version is not None:
             if metadata:
                 raise InvalidArgumentError("load_chunks(version=...) takes no other metadata")
-            return ChunkReader(db, record_id=version)
+            return ChunkReader(db, cls.variable_name(), record_id=version)
         return ChunkReader(db, cls.variable_name(), query_json(metadata))
 
     @classmethod

@@ -35,6 +35,9 @@ def test_array_chunks_round_trip_in_stored_chunks(db):
     # A record like any other: versioned, loadable by id.
     assert Signal.list_versions(subject=1)[0]["record_id"] == rid
     assert len(list(Signal.load_chunks(version=rid))) == 3
+    # The record id must be one of this variable type's, as for load().
+    with pytest.raises(scidb.NotFoundError):
+        Events.load_chunks(version=rid)
 
 
 def test_small_chunked_arrays_load_whole(db):

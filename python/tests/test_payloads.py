@@ -82,3 +82,23 @@ def test_the_data_path_can_be_chosen_and_gc_keeps_what_records_name(tmp_path):
         np.testing.assert_array_equal(Recording.load(subject=1).data, np.ones(300_000))
     finally:
         db.close()
+
+
+def test_load_all_leaves_out_unreadable_records_with_a_warning(db):
+    import warnings
+
+    import pytest
+
+    lost = Recording.save(np.full(300_000, 1.0), subject=1, session="a")
+    Recording.save(np.full(300_000, 2.0), subject=2, session="a")
+    Recording.save(np.zeros(3), subject=3, session="a")
+    (path,) = [p for p in payload_files(db, ".npy") if p.stem == Recording.load(subject=1, session="a").content_hash]
+    path.unlink()
+    with pytest.warns(scidb.UnreadableRecordsWarning, match=lost) as caught:
+        got = list(Recording.load_all())
+    assert sorted(r.metadata["subject"] for r in got) == [2, 3]
+    assert caught[0].message.unreadable[0]["record_id"] == lost
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", scidb.UnreadableRecordsWarning)
+        with pytest.raises(scidb.UnreadableRecordsWarning):
+            Recording.load_all(as_df=True)

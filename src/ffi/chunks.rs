@@ -138,18 +138,22 @@ pub unsafe extern "C" fn scidb_chunk_reader_open(
     })
 }
 
-/// Opens chunked record `record_id` for reading chunk by chunk.
+/// Opens chunked record `record_id` for reading chunk by chunk. When
+/// `variable` is not NULL the record must be of that variable type (else
+/// `SCIDB_NOT_FOUND`), as in `scidb_load_record`.
 #[no_mangle]
 pub unsafe extern "C" fn scidb_chunk_reader_open_record(
     db: *const scidb_db,
+    variable: *const c_char,
     record_id: *const c_char,
     out_reader: *mut *mut scidb_chunk_reader,
 ) -> scidb_status {
     guard(|| {
         let db = arg_ref(db, "db")?;
+        let variable = arg_opt_str(variable, "variable")?;
         let record_id = arg_str(record_id, "record_id")?;
         let out = arg_out(out_reader, "out_reader")?;
-        let reader = db.0.chunk_reader_for_record(record_id)?;
+        let reader = db.0.chunk_reader_for_record(variable, record_id)?;
         *out = Box::into_raw(Box::new(scidb_chunk_reader(reader)));
         Ok(())
     })

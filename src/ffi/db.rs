@@ -152,12 +152,12 @@ unsafe fn query_call(
         let variable = arg_str(variable, "variable")?;
         let query = arg_query(query_json, "query_json")?;
         let out = arg_out(out, "out_records")?;
-        let records = match select {
-            Select::Load => db.0.load(variable, &query)?,
-            Select::LoadAll => db.0.load_all(variable, &query)?,
-            Select::Versions => db.0.list_versions(variable, &query)?,
+        let (records, unreadable) = match select {
+            Select::Load => (db.0.load(variable, &query)?, Vec::new()),
+            Select::LoadAll => db.0.load_all_readable(variable, &query)?,
+            Select::Versions => (db.0.list_versions(variable, &query)?, Vec::new()),
         };
-        *out = records_handle(records, db.0.schema_keys())?;
+        *out = records_handle(records, unreadable, db.0.schema_keys())?;
         Ok(())
     })
 }
@@ -182,7 +182,10 @@ pub unsafe extern "C" fn scidb_load(
 /// Like `scidb_load`, but returns the newest record of every matching
 /// location and variant, never fails with `SCIDB_AMBIGUOUS`, and returns an
 /// empty result rather than `SCIDB_NOT_FOUND` when nothing matches (a
-/// variable type never saved included).
+/// variable type never saved included). A record whose value cannot be
+/// read (a missing or damaged payload file, a changed value) does not fail
+/// the others: it is left out of the result and listed by
+/// `scidb_records_unreadable_json`, which callers must check.
 #[no_mangle]
 pub unsafe extern "C" fn scidb_load_all(
     db: *const scidb_db,
@@ -220,7 +223,7 @@ pub unsafe extern "C" fn scidb_load_record(
         let record_id = arg_str(record_id, "record_id")?;
         let out = arg_out(out_records, "out_records")?;
         let record = db.0.load_record(variable, record_id)?;
-        *out = records_handle(vec![record], db.0.schema_keys())?;
+        *out = records_handle(vec![record], Vec::new(), db.0.schema_keys())?;
         Ok(())
     })
 }

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::metadata;
-use crate::store::Record;
+use crate::store::{Record, Unreadable};
 use crate::value::Value;
 
 struct RecordC {
@@ -20,6 +20,9 @@ struct RecordC {
 /// The records a load returned.
 pub struct scidb_records {
     records: Vec<RecordC>,
+    /// `[{"record_id", "message"}, ...]`: records `scidb_load_all` found
+    /// but could not read.
+    unreadable_json: CString,
     /// All records' descriptions as one JSON array, built on first request.
     info_json: Option<CString>,
     variable: String,
@@ -31,8 +34,22 @@ fn c_string(text: String, what: &str) -> Result<CString> {
 
 pub(crate) fn records_handle(
     records: Vec<Record>,
+    unreadable: Vec<Unreadable>,
     schema_keys: &[String],
 ) -> Result<*mut scidb_records> {
+    let unreadable: Vec<serde_json::Value> = unreadable
+        .into_iter()
+        .map(|u| {
+            serde_json::json!({
+                "record_id": u.info.record_id,
+                "message": u.error.message,
+            })
+        })
+        .collect();
+    let unreadable_json = c_string(
+        serde_json::Value::Array(unreadable).to_string(),
+        "a message",
+    )?;
     let variable = records
         .first()
         .map(|r| r.info.variable.clone())
@@ -53,6 +70,7 @@ pub(crate) fn records_handle(
         .collect::<Result<Vec<_>>>()?;
     Ok(Box::into_raw(Box::new(scidb_records {
         records,
+        unreadable_json,
         info_json: None,
         variable,
     })))
@@ -293,6 +311,22 @@ pub unsafe extern "C" fn scidb_records_info_json(
             .info_json
             .as_ref()
             .map_or(std::ptr::null(), |s| s.as_ptr());
+        Ok(())
+    })
+}
+
+/// The records `scidb_load_all` found but could not read, as one JSON
+/// array (borrowed, NUL-terminated): `[{"record_id", "message"}, ...]`;
+/// `[]` when every record was read (and for every other kind of result).
+/// Such records are not in the result; bindings report them to the user.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_records_unreadable_json(
+    records: *const scidb_records,
+    out: *mut *const c_char,
+) -> scidb_status {
+    guard(|| {
+        let r = arg_ref(records, "records")?;
+        *arg_out(out, "out")? = r.unreadable_json.as_ptr();
         Ok(())
     })
 }

@@ -142,6 +142,14 @@ pub unsafe extern "C" fn scidb_value_new_array(
         } else {
             std::slice::from_raw_parts(shape, ndim).to_vec()
         };
+        // Checked before `data` is touched: a wrong count must not be read.
+        let expected = Array::byte_len(dtype, &shape)?;
+        if nbytes as u64 != expected {
+            return Err(Error::invalid(format!(
+                "a {} array of shape {shape:?} needs {expected} bytes, got nbytes = {nbytes}",
+                dtype.name()
+            )));
+        }
         let bytes: &[u8] = if nbytes == 0 {
             &[]
         } else if data.is_null() {

@@ -144,11 +144,16 @@ impl Database {
         ChunkReader::new(Arc::clone(self), info)
     }
 
-    /// Opens chunked record `record_id` for reading chunk by chunk.
-    pub fn chunk_reader_for_record(self: &Arc<Self>, record_id: &str) -> Result<ChunkReader> {
+    /// Opens chunked record `record_id` for reading chunk by chunk; when
+    /// `variable` is given the record must be of that variable type.
+    pub fn chunk_reader_for_record(
+        self: &Arc<Self>,
+        variable: Option<&str>,
+        record_id: &str,
+    ) -> Result<ChunkReader> {
         let info = {
             let inner = self.lock();
-            find::by_id(&inner.conn, &self.schema_keys, None, record_id, true)?
+            find::by_id(&inner.conn, &self.schema_keys, variable, record_id, true)?
         };
         ChunkReader::new(Arc::clone(self), info)
     }

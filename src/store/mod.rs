@@ -45,6 +45,14 @@ pub struct Record {
     pub value: Option<Value>,
 }
 
+/// A record `load_all_readable` found but could not read: its description
+/// and why (a missing or damaged payload file, a changed value).
+#[derive(Debug, Clone)]
+pub struct Unreadable {
+    pub info: RecordInfo,
+    pub error: Error,
+}
+
 /// An open scidb database.
 pub struct Database {
     path: String,
@@ -55,6 +63,10 @@ pub struct Database {
     newer_sql: String,
     /// Where values larger than [`INLINE_BYTES`] live.
     payloads: Arc<PayloadStore>,
+    /// Whether every load recomputes the content hash, array payload files
+    /// included (`SCIDB_VERIFY_LOADS=1`); values in the catalog, tables and
+    /// chunked values are verified on every load anyway.
+    verify_loads: bool,
     inner: Mutex<Inner>,
     _claim: OpenClaim,
 }
@@ -303,6 +315,7 @@ impl Database {
             _claim: claim,
             schema_keys: schema_keys.to_vec(),
             payloads,
+            verify_loads: std::env::var_os(VERIFY_LOADS_ENV).is_some_and(|v| v == "1"),
             inner: Mutex::new(Inner {
                 conn,
                 signatures,
@@ -712,25 +725,44 @@ impl Database {
     fn with_values(&self, conn: &Connection, infos: Vec<RecordInfo>) -> Result<Vec<Record>> {
         infos
             .into_iter()
-            .map(|mut info| {
-                let blob = info
-                    .blob
-                    .take()
-                    .ok_or_else(|| Error::corrupt("a record was read without its value"))?;
-                let value = payload::decode(
-                    conn,
-                    &self.payloads,
-                    &info.record_id,
-                    &info.content_hash,
-                    &blob,
-                )?;
-                Ok(Record {
-                    metadata: info.metadata(&self.schema_keys),
-                    info,
-                    value: Some(value),
-                })
-            })
+            .map(|info| self.with_value(conn, info).map_err(|u| u.error))
             .collect()
+    }
+
+    /// The record with its value read (and verified where loads verify),
+    /// or its description and why it cannot be read.
+    fn with_value(
+        &self,
+        conn: &Connection,
+        mut info: RecordInfo,
+    ) -> std::result::Result<Record, Box<Unreadable>> {
+        let Some(blob) = info.blob.take() else {
+            let error = Error::corrupt("a record was read without its value");
+            return Err(Box::new(Unreadable { info, error }));
+        };
+        let value = payload::decode(
+            conn,
+            &self.payloads,
+            &info.record_id,
+            &info.content_hash,
+            &blob,
+        )
+        .and_then(|value| {
+            if !payload::verified_by_decode(&blob)
+                && (self.verify_loads || !payload::is_array_payload(&blob))
+            {
+                verify_content(&info, &value)?;
+            }
+            Ok(value)
+        });
+        match value {
+            Ok(value) => Ok(Record {
+                metadata: info.metadata(&self.schema_keys),
+                info,
+                value: Some(value),
+            }),
+            Err(error) => Err(Box::new(Unreadable { info, error })),
+        }
     }
 
     /// The newest record at each matching location. With full schema keys
@@ -759,6 +791,32 @@ impl Database {
         let matches = find::matching(&inner.conn, &self.schema_keys, variable, query, true)?;
         let newest = find::newest_per_variant(matches);
         self.with_values(&inner.conn, newest)
+    }
+
+    /// As [`Database::load_all`], but a record whose value cannot be read
+    /// (a missing or damaged payload file, a value changed behind scidb's
+    /// back) does not fail the others: the readable records come first,
+    /// the unreadable ones second, each with its error.
+    pub fn load_all_readable(
+        &self,
+        variable: &str,
+        query: &Query,
+    ) -> Result<(Vec<Record>, Vec<Unreadable>)> {
+        let inner = self.lock();
+        metadata::validate_identifier("variable type", variable)?;
+        if !inner.signatures.contains_key(variable) {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let matches = find::matching(&inner.conn, &self.schema_keys, variable, query, true)?;
+        let mut records = Vec::new();
+        let mut unreadable = Vec::new();
+        for info in find::newest_per_variant(matches) {
+            match self.with_value(&inner.conn, info) {
+                Ok(r) => records.push(r),
+                Err(u) => unreadable.push(*u),
+            }
+        }
+        Ok((records, unreadable))
     }
 
     /// Every matching record, all versions, without values, oldest first
@@ -822,6 +880,23 @@ impl Prepared<'_> {
             None => self.encoded.inline_blob(),
         }
     }
+}
+
+/// The environment variable that makes every load verify content hashes.
+pub const VERIFY_LOADS_ENV: &str = "SCIDB_VERIFY_LOADS";
+
+/// A `Corrupt` error naming the record unless `value` hashes to the
+/// record's content hash (a value edited or swapped behind scidb's back).
+fn verify_content(info: &RecordInfo, value: &Value) -> Result<()> {
+    let actual = crate::hash::content_hash(value);
+    if actual == info.content_hash {
+        return Ok(());
+    }
+    Err(Error::corrupt(format!(
+        "record {} of {}: its value hashes to {actual}, not to its content hash {}; \
+         it was changed after it was saved",
+        info.record_id, info.variable, info.content_hash
+    )))
 }
 
 /// The folder of a database's payload files: `data_path` when given (a

@@ -374,6 +374,28 @@ pub fn load_npy(
 
 /// Decodes a record's value blob, reading its body from a payload file or
 /// (layout 1) the body tables when it is stored there.
+/// Whether [`decode`] itself checks the content hash of what `blob` names:
+/// tables and chunked values are hashed as they are read; the rest (values
+/// in the catalog, nested values in `.sdv` files, array payloads) are
+/// checked by the caller, array payloads only on request, since a load
+/// otherwise never reads all of their bytes.
+pub fn verified_by_decode(blob: &[u8]) -> bool {
+    crate::chunked::is_chunked(blob)
+        || matches!(
+            codec::stored_elsewhere(blob),
+            Ok(codec::Elsewhere::File(Format::Arrow))
+        )
+}
+
+/// Whether `blob` names an array payload file, whose content loads check
+/// only on request.
+pub fn is_array_payload(blob: &[u8]) -> bool {
+    matches!(
+        codec::stored_elsewhere(blob),
+        Ok(codec::Elsewhere::Npy { .. })
+    )
+}
+
 pub fn decode(
     conn: &Connection,
     store: &PayloadStore,

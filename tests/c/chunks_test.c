@@ -105,7 +105,7 @@ static void test_table(scidb_db *db) {
   scidb_chunk_writer_free(&w);
 
   scidb_chunk_reader *r = NULL;
-  CHECK(scidb_chunk_reader_open_record(db, rid, &r) == SCIDB_OK);
+  CHECK(scidb_chunk_reader_open_record(db, "Rows", rid, &r) == SCIDB_OK);
   struct ArrowSchema out_schema;
   struct ArrowArray out_array;
   int32_t has = 0;
