@@ -51,7 +51,11 @@ function stale_chunk_handles_name_nothing()
     assert_error(@() scidb_mex('chunk_reader_next', first), 'scidb:invalidArgument', 'no open chunk reader');
     assert_same(scidb_mex('chunk_reader_next', second), (1:3)', 'the live reader');
     scidb_mex('chunk_reader_free', second);
+    RawEMG().save(1, 'subject', 1, 'session', 'a');
+    scidb_mex('foreach_new', plan_spec());
     assert_error(@() scidb_mex('foreach_next', NaN, 1), 'scidb:invalidArgument', 'whole number');
+    assert_error(@() scidb_mex('foreach_next', 1, Inf), 'scidb:invalidArgument', 'whole number');
+    scidb_mex('foreach_free');
 end
 
 function load_all_warns_about_unreadable_records()
@@ -98,9 +102,13 @@ function set_up_state()
     RawEMG().save_chunks({(1:3)'}, 'subject', 2, 'session', 'a');
     scidb_mex('chunk_reader_open', 'RawEMG', {'subject', 2, 'session', 'a'});
     scidb_mex('chunk_writer_open', 'RawEMG', {'subject', 3, 'session', 'a'});
-    scidb_mex('foreach_new', ['{"function": {"language": "matlab", "name": "f"}, ', ...
+    scidb_mex('foreach_new', plan_spec());
+end
+
+function spec = plan_spec()
+    spec = ['{"function": {"language": "matlab", "name": "f", "version": "1"}, ', ...
         '"iterate": [["subject", [1]], ["session", ["a"]]], ', ...
-        '"inputs": [{"name": "x", "variable": "RawEMG"}], "outputs": ["FilteredEMG"]}']);
+        '"inputs": [{"name": "x", "variable": "RawEMG"}], "outputs": ["FilteredEMG"]}'];
 end
 
 function n = try_command(name, args)
