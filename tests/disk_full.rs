@@ -87,6 +87,41 @@ fn a_full_disk_loses_no_acknowledged_save() {
         acknowledged.len(),
         failures[0].message
     );
+    // Then small values, which go to DuckDB's own files, until those fail too.
+    let mut small_failures = 0;
+    for i in 1000..20000u64 {
+        let meta = parse_metadata(&format!(r#"{{"subject": {i}}}"#)).unwrap();
+        let value = bytes(50_000, i);
+        match db.save("V", &meta, &value) {
+            Ok(id) => acknowledged.push((id, scidb::hash::content_hash(&value))),
+            Err(e) => {
+                assert_eq!(e.kind, ErrorKind::Io, "{}", e.message);
+                small_failures += 1;
+                if small_failures >= 5 {
+                    println!("then, for values in the catalog: {}", e.message);
+                    break;
+                }
+            }
+        }
+    }
+    // A for_each on the full disk reports its combinations; it does not fail.
+    let spec = scidb::foreach::Spec::from_json(
+        r#"{"function": {"language": "c", "name": "copy", "version": "1"},
+            "iterate": [["subject", [1, 2, 4, 5, 7, 8]]],
+            "inputs": [{"name": "x", "variable": "V"}], "outputs": ["W"]}"#,
+    )
+    .unwrap();
+    let mut fe = scidb::foreach::ForEach::plan(&db, spec).unwrap();
+    let summary = scidb::foreach::parallel::run(&mut fe, &db, 1, |item| Ok(item.inputs.clone()))
+        .expect("for_each reports failures per combination");
+    println!(
+        "for_each on a full disk: {} ran, {} failed",
+        summary.ran, summary.failed
+    );
+    let ran_ids: Vec<String> = (0..fe.len())
+        .filter_map(|i| fe.outcome(i))
+        .flat_map(|(_, _, ids)| ids.to_vec())
+        .collect();
     // The handle still answers: every acknowledged save loads.
     for (id, hash) in &acknowledged {
         let r = db
@@ -110,6 +145,10 @@ fn a_full_disk_loses_no_acknowledged_save() {
             .unwrap_or_else(|e| panic!("{id}: {}", e.message));
         assert_eq!(&r.info.content_hash, hash);
         assert_eq!(&scidb::hash::content_hash(r.value.as_ref().unwrap()), hash);
+    }
+    for id in &ran_ids {
+        db.load_record(Some("W"), id)
+            .unwrap_or_else(|e| panic!("for_each reported {id} saved: {}", e.message));
     }
     // Space is back: saves work again and gc clears what failed saves left.
     db.gc().unwrap();
