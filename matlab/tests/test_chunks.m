@@ -21,7 +21,7 @@ function array_chunks_round_trip()
     assert_same(whole.data, (1:13)', 'loaded whole');
     assert_same(read_all(RawEMG().load_chunks('version', rid)), (1:13)', 'by record id');
     assert_error(@() RawEMG().load_chunks('version', rid, 'subject', 1), 'scidb:invalidArgument', 'no other');
-    assert_error(@() RawForce().load_chunks('version', rid), 'scidb:notFound', 'another type''s record');
+    assert_error(@() RawForce().load_chunks('version', rid), 'scidb:notFound', 'not a RawForce');
 end
 
 function generator_and_rechunking()
