@@ -83,10 +83,13 @@ demo: python-deps mex
 ## A long fuzz run (not part of the tests; `make test` runs the same
 ## targets with a few thousand inputs each): FUZZ_INPUTS inputs per target,
 ## FUZZ_SEED for other ones. A failing input is saved for tests/fuzz_corpus/.
+## FUZZ_SECONDS=1800 runs every target for half an hour instead.
 FUZZ_INPUTS ?= 1000000
 FUZZ_SEED ?= 13
+FUZZ_SECONDS ?=
 fuzz:
-	SCIDB_FUZZ_INPUTS=$(FUZZ_INPUTS) SCIDB_FUZZ_SEED=$(FUZZ_SEED) cargo test --release --test fuzz -- --nocapture
+	SCIDB_FUZZ_INPUTS=$(FUZZ_INPUTS) SCIDB_FUZZ_SEED=$(FUZZ_SEED) SCIDB_FUZZ_SECONDS=$(FUZZ_SECONDS) \
+		cargo test --release --test fuzz -- --nocapture
 
 ## Benchmarks (not part of the tests): tables, side by side.
 bench: python-deps mex

@@ -50,6 +50,15 @@ fn inputs_per_target(default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// `SCIDB_FUZZ_SECONDS`: run each target for this long instead of for a
+/// number of inputs (`make fuzz FUZZ_SECONDS=1800`).
+fn time_budget() -> Option<std::time::Duration> {
+    std::env::var("SCIDB_FUZZ_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(std::time::Duration::from_secs)
+}
+
 fn seed(target: u64) -> u64 {
     let base: u64 = std::env::var("SCIDB_FUZZ_SEED")
         .ok()
@@ -205,7 +214,15 @@ fn fuzz(target: &str, seeds: &[Vec<u8>], n: usize, mut check: impl FnMut(&[u8]))
         tried += 1;
     }
     let mut rng = Rng(seed(target.len() as u64 ^ target.as_bytes()[0] as u64));
-    for i in 0..n {
+    let deadline = time_budget().map(|d| std::time::Instant::now() + d);
+    for i in 0.. {
+        let done = match deadline {
+            Some(d) => i % 256 == 0 && std::time::Instant::now() >= d,
+            None => i >= n,
+        };
+        if done {
+            break;
+        }
         let base = &seeds[rng.below(seeds.len())];
         let input = mutate(&mut rng, base, seeds);
         run(&input, &format!("generated input {i}"));
