@@ -303,6 +303,13 @@ const char *scidb_last_error(void);
 // A static name for a status code, e.g. "SCIDB_NOT_FOUND".
 const char *scidb_status_name(scidb_status status);
 
+// The language-neutral identifier of a status, e.g. "notFound" for
+// `SCIDB_NOT_FOUND` ("invalidArgument" for `SCIDB_NULL_ARGUMENT` too,
+// "internal" for `SCIDB_PANIC` and for codes outside the table): MATLAB
+// raises `scidb:<id>`, Python picks its exception class by it, so every
+// binding names a failure the same way.
+const char *scidb_status_id(scidb_status status);
+
 // Starts saving a value of variable type `variable` with metadata
 // `metadata_json` (as `scidb_save`) from a sequence of chunks, added with
 // `scidb_chunk_writer_add` or `scidb_chunk_writer_add_arrow` and committed

@@ -33,22 +33,13 @@ int whole_number(const mxArray *a, double lo, double hi, const char *what, doubl
     return 0;
 }
 
-/* The MATLAB error identifier of a scidb status code. */
+/* The MATLAB error identifier of a scidb status code: scidb:<id>, the id
+ * the core gives every binding (scidb_status_id). */
 static const char *status_id(scidb_status status)
 {
-    switch (status) {
-    case SCIDB_INVALID_ARGUMENT:
-    case SCIDB_NULL_ARGUMENT: return "scidb:invalidArgument";
-    case SCIDB_NOT_FOUND: return "scidb:notFound";
-    case SCIDB_AMBIGUOUS: return "scidb:ambiguous";
-    case SCIDB_TYPE_MISMATCH: return "scidb:typeMismatch";
-    case SCIDB_IO: return "scidb:io";
-    case SCIDB_LOCKED: return "scidb:locked";
-    case SCIDB_SCHEMA_MISMATCH: return "scidb:schemaMismatch";
-    case SCIDB_RESERVED_KEY: return "scidb:reservedKey";
-    case SCIDB_CORRUPT: return "scidb:corrupt";
-    default: return "scidb:internal";
-    }
+    static char id[64];
+    snprintf(id, sizeof id, "scidb:%s", scidb_status_id(status));
+    return id;
 }
 
 int fail_status(scidb_status status, const char *what)

@@ -21,7 +21,7 @@ from ctypes import (
 )
 from pathlib import Path
 
-from .exceptions import BY_STATUS, InternalError, InvalidArgumentError, SciDBError
+from .exceptions import BY_STATUS_ID, InternalError, InvalidArgumentError, SciDBError
 
 ABI_VERSION = 1
 RECORD_ID_SIZE = 33
@@ -103,6 +103,8 @@ PP = POINTER(c_void_p)
 _declare("scidb_abi_version", [], c_uint32)
 _declare("scidb_max_depth", [], c_uint32)
 _declare("scidb_last_error", [], c_char_p)
+_declare("scidb_status_id", [ctypes.c_int32], c_char_p)
+_declare("scidb_status_name", [ctypes.c_int32], c_char_p)
 _declare("scidb_open", [c_char_p, POINTER(c_char_p), c_size_t, c_char_p, PP])
 _declare("scidb_open_with_data_path", [c_char_p, POINTER(c_char_p), c_size_t, c_char_p, c_char_p, PP])
 _declare("scidb_gc", [P, POINTER(c_uint64), POINTER(c_uint64)])
@@ -182,7 +184,8 @@ def check(status):
     """Raises the exception matching a non-zero status, with the library's message."""
     if status != 0:
         message = lib.scidb_last_error().decode("utf-8", "replace")
-        raise BY_STATUS.get(status, SciDBError)(message, status)
+        kind = lib.scidb_status_id(status).decode("ascii")
+        raise BY_STATUS_ID.get(kind, SciDBError)(message, status)
 
 
 def take_string(ptr):

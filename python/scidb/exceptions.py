@@ -74,18 +74,18 @@ class InternalError(SciDBError):
     """A bug in scidb; please report it with the message."""
 
 
-# C ABI status codes (include/scidb.h) to exception classes.
-BY_STATUS = {
-    1: InvalidArgumentError,
-    2: InvalidArgumentError,
-    3: NotFoundError,
-    4: AmbiguousVersionError,
-    5: TypeMismatchError,
-    6: DatabaseIOError,
-    7: DatabaseLockedError,
-    8: SchemaMismatchError,
-    9: ReservedMetadataKeyError,
-    10: CorruptDataError,
-    11: StreamProtocolError,
-    99: InternalError,
+# The core's status identifiers (scidb_status_id) to exception classes;
+# the codes themselves live only in the core.
+BY_STATUS_ID = {
+    "invalidArgument": InvalidArgumentError,
+    "notFound": NotFoundError,
+    "ambiguous": AmbiguousVersionError,
+    "typeMismatch": TypeMismatchError,
+    "io": DatabaseIOError,
+    "locked": DatabaseLockedError,
+    "schemaMismatch": SchemaMismatchError,
+    "reservedKey": ReservedMetadataKeyError,
+    "corrupt": CorruptDataError,
+    "protocol": StreamProtocolError,
+    "internal": InternalError,
 }

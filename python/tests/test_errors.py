@@ -107,3 +107,21 @@ def test_a_file_held_by_another_process_is_locked(tmp_path):
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)
+
+
+def test_every_status_of_the_core_has_an_exception_class():
+    """The codes live in the core; the binding maps its identifiers."""
+    from scidb._lib import lib
+    from scidb.exceptions import BY_STATUS_ID
+
+    named = 0
+    for code in range(-1, 128):
+        name = lib.scidb_status_name(code).decode()
+        ident = lib.scidb_status_id(code).decode()
+        if name == "SCIDB_UNKNOWN_STATUS":
+            assert ident == "internal"
+        elif code != 0:
+            assert ident in BY_STATUS_ID, (code, name, ident)
+            named += 1
+    assert named == 12
+    assert lib.scidb_status_id(11) == b"protocol"

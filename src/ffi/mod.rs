@@ -73,38 +73,96 @@ const _: () = assert!(SCIDB_INLINE_BYTES == crate::store::INLINE_BYTES);
 /// Bytes of a content hash buffer: 64 hex digits and a terminating NUL.
 pub const SCIDB_HASH_SIZE: usize = 65;
 
+/// The one table of statuses: code, the error kind it stands for, its C
+/// name and the language-neutral identifier bindings raise (MATLAB
+/// `scidb:<id>`, Python's exception class chosen by it). Every other
+/// mapping is derived from this table.
+const STATUSES: [(scidb_status, Option<ErrorKind>, &CStr, &CStr); 13] = [
+    (SCIDB_OK, None, c"SCIDB_OK", c"ok"),
+    (
+        SCIDB_INVALID_ARGUMENT,
+        Some(ErrorKind::InvalidArgument),
+        c"SCIDB_INVALID_ARGUMENT",
+        c"invalidArgument",
+    ),
+    (
+        SCIDB_NULL_ARGUMENT,
+        Some(ErrorKind::NullArgument),
+        c"SCIDB_NULL_ARGUMENT",
+        c"invalidArgument",
+    ),
+    (
+        SCIDB_NOT_FOUND,
+        Some(ErrorKind::NotFound),
+        c"SCIDB_NOT_FOUND",
+        c"notFound",
+    ),
+    (
+        SCIDB_AMBIGUOUS,
+        Some(ErrorKind::Ambiguous),
+        c"SCIDB_AMBIGUOUS",
+        c"ambiguous",
+    ),
+    (
+        SCIDB_TYPE_MISMATCH,
+        Some(ErrorKind::TypeMismatch),
+        c"SCIDB_TYPE_MISMATCH",
+        c"typeMismatch",
+    ),
+    (SCIDB_IO, Some(ErrorKind::Io), c"SCIDB_IO", c"io"),
+    (
+        SCIDB_LOCKED,
+        Some(ErrorKind::Locked),
+        c"SCIDB_LOCKED",
+        c"locked",
+    ),
+    (
+        SCIDB_SCHEMA_MISMATCH,
+        Some(ErrorKind::SchemaMismatch),
+        c"SCIDB_SCHEMA_MISMATCH",
+        c"schemaMismatch",
+    ),
+    (
+        SCIDB_RESERVED_KEY,
+        Some(ErrorKind::ReservedKey),
+        c"SCIDB_RESERVED_KEY",
+        c"reservedKey",
+    ),
+    (
+        SCIDB_CORRUPT,
+        Some(ErrorKind::Corrupt),
+        c"SCIDB_CORRUPT",
+        c"corrupt",
+    ),
+    (
+        SCIDB_PROTOCOL,
+        Some(ErrorKind::Protocol),
+        c"SCIDB_PROTOCOL",
+        c"protocol",
+    ),
+    (
+        SCIDB_PANIC,
+        Some(ErrorKind::Panic),
+        c"SCIDB_PANIC",
+        c"internal",
+    ),
+];
+
 fn status_of(kind: ErrorKind) -> scidb_status {
-    match kind {
-        ErrorKind::InvalidArgument => SCIDB_INVALID_ARGUMENT,
-        ErrorKind::NullArgument => SCIDB_NULL_ARGUMENT,
-        ErrorKind::NotFound => SCIDB_NOT_FOUND,
-        ErrorKind::Ambiguous => SCIDB_AMBIGUOUS,
-        ErrorKind::TypeMismatch => SCIDB_TYPE_MISMATCH,
-        ErrorKind::Io => SCIDB_IO,
-        ErrorKind::Locked => SCIDB_LOCKED,
-        ErrorKind::SchemaMismatch => SCIDB_SCHEMA_MISMATCH,
-        ErrorKind::ReservedKey => SCIDB_RESERVED_KEY,
-        ErrorKind::Corrupt => SCIDB_CORRUPT,
-        ErrorKind::Protocol => SCIDB_PROTOCOL,
-        ErrorKind::Panic => SCIDB_PANIC,
-    }
+    STATUSES
+        .iter()
+        .find(|s| s.1 == Some(kind))
+        .map_or(SCIDB_PANIC, |s| s.0)
 }
 
-/// The error kind a status stands for (a callback's failure keeps its kind).
+/// The error kind a status stands for (a callback's failure keeps its
+/// kind); codes outside the table are invalid arguments.
 fn kind_of(status: scidb_status) -> ErrorKind {
-    match status {
-        SCIDB_NULL_ARGUMENT => ErrorKind::NullArgument,
-        SCIDB_NOT_FOUND => ErrorKind::NotFound,
-        SCIDB_AMBIGUOUS => ErrorKind::Ambiguous,
-        SCIDB_TYPE_MISMATCH => ErrorKind::TypeMismatch,
-        SCIDB_IO => ErrorKind::Io,
-        SCIDB_LOCKED => ErrorKind::Locked,
-        SCIDB_SCHEMA_MISMATCH => ErrorKind::SchemaMismatch,
-        SCIDB_RESERVED_KEY => ErrorKind::ReservedKey,
-        SCIDB_CORRUPT => ErrorKind::Corrupt,
-        SCIDB_PANIC => ErrorKind::Panic,
-        _ => ErrorKind::InvalidArgument,
-    }
+    STATUSES
+        .iter()
+        .find(|s| s.0 == status)
+        .and_then(|s| s.1)
+        .unwrap_or(ErrorKind::InvalidArgument)
 }
 
 thread_local! {
@@ -236,21 +294,23 @@ pub extern "C" fn scidb_last_error() -> *const c_char {
 /// A static name for a status code, e.g. "SCIDB_NOT_FOUND".
 #[no_mangle]
 pub extern "C" fn scidb_status_name(status: scidb_status) -> *const c_char {
-    let name: &'static CStr = match status {
-        SCIDB_OK => c"SCIDB_OK",
-        SCIDB_INVALID_ARGUMENT => c"SCIDB_INVALID_ARGUMENT",
-        SCIDB_NULL_ARGUMENT => c"SCIDB_NULL_ARGUMENT",
-        SCIDB_NOT_FOUND => c"SCIDB_NOT_FOUND",
-        SCIDB_AMBIGUOUS => c"SCIDB_AMBIGUOUS",
-        SCIDB_TYPE_MISMATCH => c"SCIDB_TYPE_MISMATCH",
-        SCIDB_IO => c"SCIDB_IO",
-        SCIDB_LOCKED => c"SCIDB_LOCKED",
-        SCIDB_SCHEMA_MISMATCH => c"SCIDB_SCHEMA_MISMATCH",
-        SCIDB_RESERVED_KEY => c"SCIDB_RESERVED_KEY",
-        SCIDB_CORRUPT => c"SCIDB_CORRUPT",
-        SCIDB_PROTOCOL => c"SCIDB_PROTOCOL",
-        SCIDB_PANIC => c"SCIDB_PANIC",
-        _ => c"SCIDB_UNKNOWN_STATUS",
-    };
-    name.as_ptr()
+    STATUSES
+        .iter()
+        .find(|s| s.0 == status)
+        .map_or(c"SCIDB_UNKNOWN_STATUS", |s| s.2)
+        .as_ptr()
+}
+
+/// The language-neutral identifier of a status, e.g. "notFound" for
+/// `SCIDB_NOT_FOUND` ("invalidArgument" for `SCIDB_NULL_ARGUMENT` too,
+/// "internal" for `SCIDB_PANIC` and for codes outside the table): MATLAB
+/// raises `scidb:<id>`, Python picks its exception class by it, so every
+/// binding names a failure the same way.
+#[no_mangle]
+pub extern "C" fn scidb_status_id(status: scidb_status) -> *const c_char {
+    STATUSES
+        .iter()
+        .find(|s| s.0 == status)
+        .map_or(c"internal", |s| s.3)
+        .as_ptr()
 }

@@ -213,9 +213,14 @@ unsafe fn callback_reply(
     mut array: ArrowArray,
 ) -> Result<Option<::arrow::array::RecordBatch>> {
     if status != SCIDB_OK {
-        return Err(Error::invalid(format!(
-            "the {which} callback returned status {status}"
-        )));
+        // The callback's own failure, with its kind (a protocol error stays one).
+        return Err(Error::new(
+            kind_of(status),
+            format!(
+                "the {which} callback returned {}",
+                CStr::from_ptr(scidb_status_name(status)).to_string_lossy()
+            ),
+        ));
     }
     if array.is_released() {
         return Ok(None);
