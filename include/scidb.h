@@ -821,6 +821,13 @@ scidb_status scidb_records_info_json(struct scidb_records *records, const char *
 // Such records are not in the result; bindings report them to the user.
 scidb_status scidb_records_unreadable_json(const struct scidb_records *records, const char **out);
 
+// The metadata keys to show the records as a table by, as a list value of
+// strings borrowed from the result: the schema keys any record has, in
+// schema order, then the other keys sorted. Bindings build their
+// DataFrame or MATLAB table columns in this order.
+scidb_status scidb_records_column_keys(const struct scidb_records *records,
+                                       const scidb_value **out_list);
+
 // Writes the source hash of a function, 64 hex digits and a NUL, into
 // `out_hash` (`SCIDB_HASH_SIZE` bytes), for `scidb_call_new`. `source`
 // is `len` bytes of UTF-8. For "matlab" the source (a whole .m file) is

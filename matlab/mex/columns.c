@@ -16,33 +16,30 @@ struct keys {
 };
 
 
-/* Adds a record's metadata keys to the union, keeping first-seen order
- * (each record lists schema keys first, so the union does too). */
-static int collect_keys(const scidb_value *meta, struct keys *keys)
+/* The metadata keys to make columns of, in the core's one order
+ * (scidb_records_column_keys: schema keys first, then the others sorted). */
+static int column_keys(const scidb_records *records, struct keys *keys)
 {
+    const scidb_value *list = NULL;
     size_t n;
-    if (check(scidb_value_len(meta, &n), "load_all") != 0)
+    if (check(scidb_records_column_keys(records, &list), "load_all") != 0 ||
+        check(scidb_value_len(list, &n), "load_all") != 0)
         return -1;
+    if (n > MAX_KEYS)
+        return fail("scidb:invalidArgument", "more than %d metadata keys", MAX_KEYS);
     for (size_t i = 0; i < n; i++) {
+        const scidb_value *item;
         const char *key;
         size_t len;
-        const scidb_value *item;
-        size_t k;
-        if (check(scidb_value_map_entry(meta, i, &key, &len, &item), "load_all") != 0)
+        if (check(scidb_value_list_get(list, i, &item), "load_all") != 0 ||
+            check(scidb_value_string(item, &key, &len), "load_all") != 0)
             return -1;
         if (len >= KEY_LEN)
             return fail("scidb:internal", "metadata key longer than %d characters", KEY_LEN - 1);
-        for (k = 0; k < keys->count; k++)
-            if (strlen(keys->names[k]) == len && memcmp(keys->names[k], key, len) == 0)
-                break;
-        if (k == keys->count) {
-            if (keys->count == MAX_KEYS)
-                return fail("scidb:invalidArgument", "more than %d metadata keys", MAX_KEYS);
-            memcpy(keys->names[k], key, len);
-            keys->names[k][len] = 0;
-            keys->count++;
-        }
+        memcpy(keys->names[i], key, len);
+        keys->names[i][len] = 0;
     }
+    keys->count = n;
     return 0;
 }
 
@@ -162,9 +159,10 @@ int records_to_columns(scidb_records *records, mxArray **out)
     if (n > 0 && check(scidb_records_values(records, values, n), "load_all") != 0)
         goto done;
     for (size_t r = 0; r < n; r++)
-        if (check(scidb_records_metadata_value(records, r, &metas[r]), "load_all") != 0 ||
-            collect_keys(metas[r], keys) != 0)
+        if (check(scidb_records_metadata_value(records, r, &metas[r]), "load_all") != 0)
             goto done;
+    if (column_keys(records, keys) != 0)
+        goto done;
     size_t ncols = keys->count + 1;
     names = mxCalloc(ncols, sizeof *names);
     columns = mxCalloc(ncols, sizeof *columns);

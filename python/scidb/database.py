@@ -224,6 +224,13 @@ class Records:
         check(lib.scidb_records_info_json(self._handle.ptr, byref(text)))
         return json.loads(text.value)
 
+    def column_keys(self):
+        """The metadata keys to show these records as a table by, in the
+        core's one order: schema keys first, then the others sorted."""
+        out = c_void_p()
+        check(lib.scidb_records_column_keys(self._handle.ptr, byref(out)))
+        return from_value(out.value, self)
+
     def unreadable(self):
         """Records load_all found but could not read: dicts with record_id and message."""
         text = c_char_p()

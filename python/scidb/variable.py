@@ -144,13 +144,11 @@ class BaseVariable:
         import pandas as pd
 
         infos = records.info()
-        schema = get_database().dataset_schema_keys
-        keys = [k for k in schema if any(k in i["metadata"] for i in infos)]
-        extra = sorted({k for i in infos for k in i["metadata"]} - set(schema))
-        columns = {k: [i["metadata"].get(k) for i in infos] for k in keys + extra}
+        keys = records.column_keys()
+        columns = {k: [i["metadata"].get(k) for i in infos] for k in keys}
         columns["data"] = records.values()
         if not infos:
-            return pd.DataFrame(columns={**{k: [] for k in keys + extra}, "data": []})
+            return pd.DataFrame(columns={**{k: [] for k in keys}, "data": []})
         return pd.DataFrame(columns)
 
     @classmethod

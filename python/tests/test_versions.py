@@ -74,6 +74,13 @@ def test_variant_keys_become_dataframe_columns(db):
     assert sorted(df["smoothing"]) == [0.2, 0.3]
 
 
+def test_dataframe_columns_follow_the_cores_one_order(db):
+    Filtered.save(1.0, subject=5, zeta=1)
+    Filtered.save(2.0, subject=6, session="x", alpha=2)
+    df = Filtered.load_all(as_df=True)
+    assert list(df.columns) == ["subject", "session", "alpha", "zeta", "data"]
+
+
 def test_matlab_style_integral_floats_match_python_ints(db):
     Signal.save(1.0, subject=1.0, session="a")
     assert Signal.load(subject=1, session="a").metadata["subject"] == 1

@@ -23,9 +23,27 @@ pub struct scidb_records {
     /// `[{"record_id", "message"}, ...]`: records `scidb_load_all` found
     /// but could not read.
     unreadable_json: CString,
+    /// The metadata keys as columns of a table (a list of strings): schema
+    /// keys any record has, in schema order, then the other keys sorted.
+    column_keys: Value,
     /// All records' descriptions as one JSON array, built on first request.
     info_json: Option<CString>,
     variable: String,
+}
+
+/// The one column order of records shown as a table, in every language:
+/// the schema keys that any record has, in schema order, then every other
+/// metadata key, sorted.
+fn column_keys(records: &[Record], schema_keys: &[String]) -> Vec<String> {
+    let has = |k: &String| records.iter().any(|r| r.metadata.contains_key(k));
+    let mut keys: Vec<String> = schema_keys.iter().filter(|k| has(k)).cloned().collect();
+    let others: std::collections::BTreeSet<&String> = records
+        .iter()
+        .flat_map(|r| r.metadata.keys())
+        .filter(|k| !schema_keys.contains(k))
+        .collect();
+    keys.extend(others.into_iter().cloned());
+    keys
 }
 
 fn c_string(text: String, what: &str) -> Result<CString> {
@@ -50,6 +68,12 @@ pub(crate) fn records_handle(
         serde_json::Value::Array(unreadable).to_string(),
         "a message",
     )?;
+    let column_keys = Value::List(
+        column_keys(&records, schema_keys)
+            .into_iter()
+            .map(Value::String)
+            .collect(),
+    );
     let variable = records
         .first()
         .map(|r| r.info.variable.clone())
@@ -71,6 +95,7 @@ pub(crate) fn records_handle(
     Ok(Box::into_raw(Box::new(scidb_records {
         records,
         unreadable_json,
+        column_keys,
         info_json: None,
         variable,
     })))
@@ -327,6 +352,22 @@ pub unsafe extern "C" fn scidb_records_unreadable_json(
     guard(|| {
         let r = arg_ref(records, "records")?;
         *arg_out(out, "out")? = r.unreadable_json.as_ptr();
+        Ok(())
+    })
+}
+
+/// The metadata keys to show the records as a table by, as a list value of
+/// strings borrowed from the result: the schema keys any record has, in
+/// schema order, then the other keys sorted. Bindings build their
+/// DataFrame or MATLAB table columns in this order.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_records_column_keys(
+    records: *const scidb_records,
+    out_list: *mut *const scidb_value,
+) -> scidb_status {
+    guard(|| {
+        let r = arg_ref(records, "records")?;
+        *arg_out(out_list, "out_list")? = &r.column_keys as *const Value as *const scidb_value;
         Ok(())
     })
 }
