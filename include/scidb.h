@@ -345,7 +345,8 @@ scidb_status scidb_chunk_writer_finish(struct scidb_chunk_writer *writer, char *
 void scidb_chunk_writer_free(struct scidb_chunk_writer **writer);
 
 // Opens the chunked record of `variable` that `query_json` selects (as
-// `scidb_load` selects: the newest at one location; NULL matches all) for
+// `scidb_load` selects: the newest at one location, or `{"version": id}`;
+// NULL matches all) for
 // reading chunk by chunk. Fails with `SCIDB_AMBIGUOUS` when it selects
 // several and `SCIDB_TYPE_MISMATCH` when the record was saved whole. The
 // reader keeps the database open until it is freed. Free with
@@ -453,8 +454,9 @@ scidb_status scidb_save(const struct scidb_db *db,
 // that are not schema keys select variants (e.g. `{"smoothing": 0.2}`).
 // Fails with `SCIDB_NOT_FOUND` when nothing matches and `SCIDB_AMBIGUOUS`
 // when a location holds several variants the query does not choose
-// between (the message names the keys that would). Free the result with
-// `scidb_records_free`.
+// between (the message names the keys that would). `{"version": "<record
+// id>"}` (alone) loads exactly that record, which must be of `variable`.
+// Free the result with `scidb_records_free`.
 scidb_status scidb_load(const struct scidb_db *db,
                         const char *variable,
                         const char *query_json,

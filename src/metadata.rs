@@ -279,6 +279,39 @@ pub fn parse_metadata(json: &str) -> Result<Metadata> {
 }
 
 /// Parses a query: an object whose values are scalars or lists of scalars.
+/// What a load asks for: records matching a query, or exactly one record
+/// by id (`{"version": "<record id>"}`, the seed's `load(version=...)`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Selection {
+    Matching(Query),
+    Record(String),
+}
+
+/// Parses a load's JSON object into a [`Selection`]: a `version` key (a
+/// record id, alone) selects that record; anything else is a query. The
+/// one place every binding's `version=` is decided.
+pub fn parse_selection(json: &str) -> Result<Selection> {
+    let map = parse_object(json, "query")?;
+    let Some(version) = map.get("version") else {
+        return parse_query(json).map(Selection::Matching);
+    };
+    if map.len() != 1 {
+        return Err(Error::invalid(
+            "version (a record id) selects one record and takes no other metadata",
+        ));
+    }
+    match version {
+        Json::String(id) if id.contains('\0') => Err(Error::invalid(
+            "version (a record id) holds a NUL character, which no record id has",
+        )),
+        Json::String(id) => Ok(Selection::Record(id.clone())),
+        other => Err(Error::invalid(format!(
+            "version must be a record id (text), got {}",
+            json_kind(other)
+        ))),
+    }
+}
+
 pub fn parse_query(json: &str) -> Result<Query> {
     let mut out = Query::new();
     for (k, v) in parse_object(json, "query")? {
@@ -531,6 +564,21 @@ mod tests {
             parse_metadata(r#"{"x": 1.5E+3}"#).unwrap()["x"],
             MetaValue::Int(1500)
         );
+    }
+
+    #[test]
+    fn version_selects_one_record_alone() {
+        let id = "0123456789abcdef0123456789abcdef";
+        let sel = parse_selection(&format!(r#"{{"version": "{id}"}}"#)).unwrap();
+        assert_eq!(sel, Selection::Record(id.to_string()));
+        assert!(matches!(
+            parse_selection(r#"{"subject": 1}"#).unwrap(),
+            Selection::Matching(_)
+        ));
+        let e = parse_selection(&format!(r#"{{"version": "{id}", "subject": 1}}"#)).unwrap_err();
+        assert!(e.message.contains("no other metadata"), "{}", e.message);
+        assert!(parse_selection(r#"{"version": 3}"#).is_err());
+        assert!(parse_selection(r#"{"version": "a\u0000b"}"#).is_err());
     }
 
     #[test]

@@ -131,21 +131,10 @@ int cmd_chunk_reader_open(int nlhs, mxArray *plhs[], int nrhs, const mxArray *pr
         get_text(prhs[0], "the variable type", &variable) != 0)
         return -1;
     scidb_chunk_reader **reader = &readers[slot];
-    size_t npairs = 0;
-    const mxArray *version = mxIsCell(prhs[1]) ? pair_value(prhs[1], "version", &npairs) : NULL;
-    int rc;
-    if (version != NULL) {
-        rc = npairs == 1 ? get_text(version, "version (a record id)", &query)
-                         : fail("scidb:invalidArgument",
-                                "load_chunks(..., 'version', record_id) takes no other metadata");
-        if (rc == 0)
-            rc = check(scidb_chunk_reader_open_record(current_database(), variable, query, reader),
-                       "");
-    } else {
-        rc = pairs_json(prhs[1], &query);
-        if (rc == 0)
-            rc = check(scidb_chunk_reader_open(current_database(), variable, query, reader), "");
-    }
+    /* 'version', record_id is decided by the core, as for every binding. */
+    int rc = pairs_json(prhs[1], &query);
+    if (rc == 0)
+        rc = check(scidb_chunk_reader_open(current_database(), variable, query, reader), "");
     if (rc == 0)
         rc = check(scidb_chunk_reader_info(*reader, &kind, &n_chunks, &rows), "");
     if (rc == 0) {

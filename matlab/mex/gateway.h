@@ -32,9 +32,6 @@ scidb_db *current_database(void);
 int require_database(void);
 /* The cell {'name', value, ...} as metadata JSON (mxMalloc'd). */
 int pairs_json(const mxArray *pairs, char **out_json);
-/* The value of pair `name` in the cell {'name', value, ...} (NULL when
- * absent); `*count` is the number of pairs. */
-const mxArray *pair_value(const mxArray *pairs, const char *name, size_t *count);
 /* A 1xN struct array of records: data (unless `with_data` is 0),
  * metadata, record_id, content_hash, version, saved_at. */
 int records_out(scidb_records *records, int with_data, mxArray **out);

@@ -86,22 +86,6 @@ fail:
     return -1;
 }
 
-/* Finds `name` among the pair names; returns its value or NULL. */
-const mxArray *pair_value(const mxArray *pairs, const char *name, size_t *count)
-{
-    const mxArray *found = NULL;
-    size_t n = mxGetNumberOfElements(pairs);
-    *count = n / 2;
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        char *key = NULL;
-        if (get_text(mxGetCell(pairs, i), "metadata name", &key) != 0)
-            continue; /* reported later by pairs_json */
-        if (strcmp(key, name) == 0)
-            found = mxGetCell(pairs, i + 1);
-        mxFree(key);
-    }
-    return found;
-}
 
 /* ---- results --------------------------------------------------------------- */
 
@@ -279,9 +263,8 @@ static void warn_unreadable(const scidb_records *records, const char *variable)
 
 static int run_query(query_fn fn, int with_data, mxArray *plhs[], const mxArray *prhs[])
 {
-    char *variable = NULL, *query = NULL, *record_id = NULL;
+    char *variable = NULL, *query = NULL;
     scidb_records *records = NULL;
-    size_t npairs = 0;
     int rc = -1;
     if (require_database() != 0 || get_text(prhs[0], "the variable type", &variable) != 0)
         return -1;
@@ -289,19 +272,9 @@ static int run_query(query_fn fn, int with_data, mxArray *plhs[], const mxArray 
         fail("scidb:invalidArgument", "metadata must be given as 'name', value pairs");
         goto done;
     }
-    const mxArray *version = pair_value(prhs[1], "version", &npairs);
-    if (version != NULL && fn == scidb_load) {
-        if (npairs != 1) {
-            fail("scidb:invalidArgument", "load(..., 'version', record_id) takes no other metadata");
-            goto done;
-        }
-        if (get_text(version, "version (a record id)", &record_id) != 0 ||
-            check(scidb_load_record(database, variable, record_id, &records), "") != 0)
-            goto done;
-    } else if (pairs_json(prhs[1], &query) != 0 ||
-               check(fn(database, variable, query, &records), "") != 0) {
+    /* 'version', record_id is decided by the core, as for every binding. */
+    if (pairs_json(prhs[1], &query) != 0 || check(fn(database, variable, query, &records), "") != 0)
         goto done;
-    }
     if (fn == scidb_load_all)
         warn_unreadable(records, variable);
     rc = records_out(records, with_data, &plhs[0]);
@@ -310,8 +283,6 @@ done:
     mxFree(variable);
     if (query)
         mxFree(query);
-    if (record_id)
-        mxFree(record_id);
     return rc;
 }
 

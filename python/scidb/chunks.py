@@ -79,13 +79,9 @@ class ChunkReader:
     """Iterates over a chunked value's chunks: numpy arrays or DataFrames.
     ``n_chunks`` and ``rows`` (all chunks together) are known up front."""
 
-    def __init__(self, db, variable=None, query_json=None, record_id=None):
+    def __init__(self, db, variable, query_json):
         out = c_void_p()
-        if record_id is not None:
-            name = None if variable is None else encode(variable, "variable type")
-            check(lib.scidb_chunk_reader_open_record(db.ptr, name, encode(record_id, "record id"), byref(out)))
-        else:
-            check(lib.scidb_chunk_reader_open(db.ptr, encode(variable, "variable type"), query_json, byref(out)))
+        check(lib.scidb_chunk_reader_open(db.ptr, encode(variable, "variable type"), query_json, byref(out)))
         self._handle = Handle(out.value, lib.scidb_chunk_reader_free)
         kind, n, rows = c_uint32(), c_uint64(), c_uint64()
         check(lib.scidb_chunk_reader_info(self._handle.ptr, byref(kind), byref(n), byref(rows)))

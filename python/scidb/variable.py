@@ -1,7 +1,6 @@
 """BaseVariable: subclass it once per kind of data your pipeline produces."""
 
 from .database import get_database
-from .exceptions import InvalidArgumentError
 
 
 def _schema_order(metadata, schema_keys):
@@ -86,12 +85,8 @@ class BaseVariable:
         from .chunks import ChunkReader
         from .database import query_json
 
-        db = get_database()
-        if version is not None:
-            if metadata:
-                raise InvalidArgumentError("load_chunks(version=...) takes no other metadata")
-            return ChunkReader(db, cls.variable_name(), record_id=version)
-        return ChunkReader(db, cls.variable_name(), query_json(metadata))
+        selection = metadata if version is None else {"version": version, **metadata}
+        return ChunkReader(get_database(), cls.variable_name(), query_json(selection))
 
     @classmethod
     def _from_records(cls, records):
@@ -117,12 +112,9 @@ class BaseVariable:
         exactly the record with that id. Raises NotFoundError when nothing
         matches and AmbiguousVersionError when a location holds several
         variants that the metadata does not choose between."""
-        db = get_database()
-        if version is not None:
-            if metadata:
-                raise InvalidArgumentError("load(version=...) takes no other metadata")
-            return cls._from_records(db.record_by_id(cls.variable_name(), version))[0]
-        found = cls._from_records(db.load_records(cls.variable_name(), metadata))
+        # The core decides what version= selects (metadata.rs parse_selection).
+        selection = metadata if version is None else {"version": version, **metadata}
+        found = cls._from_records(get_database().load_records(cls.variable_name(), selection))
         return found[0] if len(found) == 1 else found
 
     @classmethod

@@ -7,7 +7,7 @@ use super::arrow::{check_arrow_out, export_batch, import_batch};
 use super::value::into_handle;
 use super::*;
 use crate::chunked::{Chunk, ChunkRef, Layout};
-use crate::metadata;
+use crate::metadata::{self, Selection};
 use crate::store::{ChunkReader, ChunkWriter};
 use crate::value::{batch_from_table, Value};
 
@@ -115,7 +115,8 @@ pub unsafe extern "C" fn scidb_chunk_writer_free(writer: *mut *mut scidb_chunk_w
 }
 
 /// Opens the chunked record of `variable` that `query_json` selects (as
-/// `scidb_load` selects: the newest at one location; NULL matches all) for
+/// `scidb_load` selects: the newest at one location, or `{"version": id}`;
+/// NULL matches all) for
 /// reading chunk by chunk. Fails with `SCIDB_AMBIGUOUS` when it selects
 /// several and `SCIDB_TYPE_MISMATCH` when the record was saved whole. The
 /// reader keeps the database open until it is freed. Free with
@@ -130,9 +131,12 @@ pub unsafe extern "C" fn scidb_chunk_reader_open(
     guard(|| {
         let db = arg_ref(db, "db")?;
         let variable = arg_str(variable, "variable")?;
-        let query = arg_query(query_json, "query_json")?;
+        let selection = arg_selection(query_json, "query_json")?;
         let out = arg_out(out_reader, "out_reader")?;
-        let reader = db.0.chunk_reader(variable, &query)?;
+        let reader = match selection {
+            Selection::Matching(query) => db.0.chunk_reader(variable, &query)?,
+            Selection::Record(id) => db.0.chunk_reader_for_record(Some(variable), &id)?,
+        };
         *out = Box::into_raw(Box::new(scidb_chunk_reader(reader)));
         Ok(())
     })

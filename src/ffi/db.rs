@@ -1,7 +1,7 @@
 //! Opening a database, saving and loading.
 
 use super::*;
-use crate::metadata;
+use crate::metadata::{self, Selection};
 use crate::store::Database;
 
 /// An open database. Safe to use from several threads; calls are serialized.
@@ -150,12 +150,19 @@ unsafe fn query_call(
     guard(|| {
         let db = arg_ref(db, "db")?;
         let variable = arg_str(variable, "variable")?;
-        let query = arg_query(query_json, "query_json")?;
         let out = arg_out(out, "out_records")?;
         let (records, unreadable) = match select {
-            Select::Load => (db.0.load(variable, &query)?, Vec::new()),
-            Select::LoadAll => db.0.load_all_readable(variable, &query)?,
-            Select::Versions => (db.0.list_versions(variable, &query)?, Vec::new()),
+            Select::Load => match arg_selection(query_json, "query_json")? {
+                Selection::Matching(query) => (db.0.load(variable, &query)?, Vec::new()),
+                Selection::Record(id) => (vec![db.0.load_record(Some(variable), &id)?], Vec::new()),
+            },
+            Select::LoadAll => {
+                db.0.load_all_readable(variable, &arg_query(query_json, "query_json")?)?
+            }
+            Select::Versions => (
+                db.0.list_versions(variable, &arg_query(query_json, "query_json")?)?,
+                Vec::new(),
+            ),
         };
         *out = records_handle(records, unreadable, db.0.schema_keys())?;
         Ok(())
@@ -167,8 +174,9 @@ unsafe fn query_call(
 /// that are not schema keys select variants (e.g. `{"smoothing": 0.2}`).
 /// Fails with `SCIDB_NOT_FOUND` when nothing matches and `SCIDB_AMBIGUOUS`
 /// when a location holds several variants the query does not choose
-/// between (the message names the keys that would). Free the result with
-/// `scidb_records_free`.
+/// between (the message names the keys that would). `{"version": "<record
+/// id>"}` (alone) loads exactly that record, which must be of `variable`.
+/// Free the result with `scidb_records_free`.
 #[no_mangle]
 pub unsafe extern "C" fn scidb_load(
     db: *const scidb_db,

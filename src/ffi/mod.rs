@@ -240,6 +240,20 @@ pub(crate) unsafe fn arg_query(ptr: *const c_char, name: &str) -> Result<crate::
     }
 }
 
+/// An optional load selection (NULL: everything), see
+/// [`crate::metadata::parse_selection`].
+pub(crate) unsafe fn arg_selection(
+    ptr: *const c_char,
+    name: &str,
+) -> Result<crate::metadata::Selection> {
+    match arg_opt_str(ptr, name)? {
+        Some(text) => crate::metadata::parse_selection(text),
+        None => Ok(crate::metadata::Selection::Matching(
+            crate::metadata::Query::new(),
+        )),
+    }
+}
+
 /// A required reference argument.
 pub(crate) unsafe fn arg_ref<'a, T>(ptr: *const T, name: &str) -> Result<&'a T> {
     ptr.as_ref().ok_or_else(|| null_arg(name))
