@@ -521,6 +521,12 @@ scidb_status scidb_foreach_summary_get(const struct scidb_foreach *foreach,
 // order; status is "to_run", "ran", "cached", "skipped" or "failed".
 scidb_status scidb_foreach_report_json(const struct scidb_foreach *foreach, char **out_json);
 
+// The summary every binding prints after a run (or a dry run, before
+// the plan is run), as a new text ending in a newline (free it with
+// `scidb_string_free`): the counts, then up to five failed or skipped
+// combinations with the last line of their message.
+scidb_status scidb_foreach_summary_text(const struct scidb_foreach *foreach, char **out_text);
+
 // Hands out up to `max` (at least 1) combinations to run, their inputs loaded in one
 // query: writes their indices into `out_items[0..*out_n]`. `*out_n` is 0
 // when none is left. The first call also saves the cache hits under this

@@ -254,3 +254,32 @@ fn an_input_matching_several_records_is_skipped_naming_the_key() {
     // Subject 3 has only a baseline: that one record is the input.
     assert_eq!(fe.outcome(1).unwrap().0, Status::ToRun);
 }
+
+#[test]
+fn the_summary_text_is_the_same_for_every_binding() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "s.duckdb");
+    seed(&db);
+    let fe = ForEach::plan(&db, spec("1", SIGNAL, r#"["Doubled"]"#, "[1, 2, 3]")).unwrap();
+    let dry = fe.summary_text();
+    assert!(
+        dry.starts_with(
+            "for_each double_it (dry run): 6 combinations: 5 would run, 0 cached, 1 skipped"
+        ),
+        "{dry}"
+    );
+    assert!(
+        dry.contains("\n  skipped session=\"post\", subject=3: "),
+        "{dry}"
+    );
+    let mut fe = ForEach::plan(&db, spec("1", SIGNAL, r#"["Doubled"]"#, "[1, 2, 3]")).unwrap();
+    parallel::run(&mut fe, &db, 1, double_it).unwrap();
+    let ran = fe.summary_text();
+    assert!(
+        ran.starts_with(
+            "for_each double_it: 6 combinations: 5 ran, 0 cached, 1 skipped, 0 failed (run "
+        ),
+        "{ran}"
+    );
+    assert!(ran.ends_with('\n'));
+}

@@ -70,7 +70,7 @@ function result = for_each(fn, inputs, outputs, varargin)
     report = jsondecode(scidb_mex('foreach_report'));
     result = report_table(report, keys, output_names);
     if ~quiet
-        print_summary(id.name, report.summary, dry_run);
+        fprintf('%s', scidb_mex('foreach_summary'));   % the core's text, as in Python
     end
 end
 
@@ -242,16 +242,6 @@ function t = text_or_empty(v)
         t = v;
     else
         t = '';
-    end
-end
-
-function print_summary(name, s, dry_run)
-    if dry_run
-        fprintf('for_each %s (dry run): %d combinations: %d would run, %d cached, %d skipped\n', ...
-                name, s.combinations, s.to_run, s.cached, s.skipped);
-    else
-        fprintf('for_each %s: %d combinations: %d ran, %d cached, %d skipped, %d failed\n', ...
-                name, s.combinations, s.ran, s.cached, s.skipped, s.failed);
     end
 end
 

@@ -68,6 +68,17 @@ int cmd_foreach_report(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[
     return json_out(st, json, &plhs[0]);
 }
 
+/* foreach_summary() -> the summary text the core writes for every language. */
+int cmd_foreach_summary(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    char *text = NULL;
+    (void)nlhs, (void)nrhs, (void)prhs;
+    if (require_plan() != 0)
+        return -1;
+    scidb_status st = scidb_foreach_summary_text(plan, &text);
+    return json_out(st, text, &plhs[0]);
+}
+
 /* foreach_next(max, n_inputs) -> struct array with index and inputs (a
  * cell, in the description's order); empty when nothing is left. */
 int cmd_foreach_next(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])

@@ -75,6 +75,7 @@ int call_matlab(int nout, mxArray **out, int nin, mxArray **in, const char *fn);
 void foreach_release(void);
 int cmd_foreach_new(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 int cmd_foreach_report(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_foreach_summary(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 int cmd_foreach_next(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 int cmd_foreach_done(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 int cmd_foreach_failed(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);

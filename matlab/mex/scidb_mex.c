@@ -375,6 +375,7 @@ static const struct command COMMANDS[] = {
     {"upstream_provenance", cmd_upstream_provenance, 1, 1},
     {"foreach_new", cmd_foreach_new, 1, 0},
     {"foreach_report", cmd_foreach_report, 0, 1},
+    {"foreach_summary", cmd_foreach_summary, 0, 1},
     {"foreach_next", cmd_foreach_next, 2, 1},
     {"foreach_done", cmd_foreach_done, 2, 0},
     {"foreach_failed", cmd_foreach_failed, 2, 0},

@@ -128,11 +128,12 @@ def for_each(
             run = _Run(db, plan, t, spec_inputs, constants, len(outputs), progress, quiet, raise_on_error)
             run.execute(max(1, int(workers)))
         report = json.loads(_report(plan))
+        summary = _summary_text(plan)
     finally:
         plan.close()
     df = _frame(report, list(iterables), outputs)
     if not quiet:
-        _print_summary(t.name, report, dry_run)
+        sys.stderr.write(summary)
     return df
 
 
@@ -170,6 +171,13 @@ def _values(key, v):
 def _report(plan):
     p = c_void_p()
     check(lib.scidb_foreach_report_json(plan.ptr, byref(p)))
+    return take_string(p.value)
+
+
+def _summary_text(plan):
+    """The summary the core writes for every language."""
+    p = c_void_p()
+    check(lib.scidb_foreach_summary_text(plan.ptr, byref(p)))
     return take_string(p.value)
 
 
@@ -356,27 +364,3 @@ def _frame(report, keys, outputs):
     df.attrs["run_id"] = report["summary"]["run_id"]
     return df
 
-
-def _print_summary(name, report, dry_run):
-    s = report["summary"]
-    if dry_run:
-        head = f"for_each {name} (dry run): {s['combinations']} combinations: {s['to_run']} would run"
-    else:
-        head = f"for_each {name}: {s['combinations']} combinations: {s['ran']} ran"
-    parts = [head, f"{s['cached']} cached", f"{s['skipped']} skipped"]
-    if not dry_run:
-        parts.append(f"{s['failed']} failed")
-    line = ", ".join(parts)
-    if not dry_run and s["run_id"]:
-        line += f" (run {s['run_id']}: db.run_log({s['run_id']}))"
-    lines = [line]
-    shown = 0
-    for c in report["combinations"]:
-        if c["status"] in ("failed", "skipped") and shown < 5:
-            shown += 1
-            last = (c["message"] or "").strip().splitlines()[-1:] or [""]
-            meta = ", ".join(f"{k}={v!r}" for k, v in c["metadata"].items())
-            lines.append(f"  {c['status']} {meta}: {last[0]}")
-    if s["failed"] + s["skipped"] > shown:
-        lines.append(f"  ... {s['failed'] + s['skipped'] - shown} more in the run log")
-    sys.stderr.write("\n".join(lines) + "\n")

@@ -164,6 +164,23 @@ pub unsafe extern "C" fn scidb_foreach_report_json(
     })
 }
 
+/// The summary every binding prints after a run (or a dry run, before
+/// the plan is run), as a new text ending in a newline (free it with
+/// `scidb_string_free`): the counts, then up to five failed or skipped
+/// combinations with the last line of their message.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_foreach_summary_text(
+    foreach: *const scidb_foreach,
+    out_text: *mut *mut c_char,
+) -> scidb_status {
+    guard(|| {
+        let fe = arg_ref(foreach, "foreach")?;
+        let out = arg_out(out_text, "out_text")?;
+        *out = c_string(fe.fe.summary_text(), "the summary")?.into_raw();
+        Ok(())
+    })
+}
+
 /// Hands out up to `max` (at least 1) combinations to run, their inputs loaded in one
 /// query: writes their indices into `out_items[0..*out_n]`. `*out_n` is 0
 /// when none is left. The first call also saves the cache hits under this

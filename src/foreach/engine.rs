@@ -270,6 +270,57 @@ impl ForEach {
         serde_json::json!({ "summary": self.summary(), "combinations": combos }).to_string()
     }
 
+    /// The summary every binding prints, one text for all languages: a
+    /// line of counts (a dry run's "would run" before the plan is run),
+    /// then up to five failed or skipped combinations with the last line
+    /// of their message, and how many more the run log holds.
+    pub fn summary_text(&self) -> String {
+        let s = self.summary();
+        let name = &self.spec.function.name;
+        let mut line = match self.run_id {
+            None => format!(
+                "for_each {name} (dry run): {} combinations: {} would run, {} cached, {} skipped",
+                s.combinations, s.to_run, s.cached, s.skipped
+            ),
+            Some(run_id) => format!(
+                "for_each {name}: {} combinations: {} ran, {} cached, {} skipped, {} failed \
+                 (run {run_id} in the run log)",
+                s.combinations, s.ran, s.cached, s.skipped, s.failed
+            ),
+        };
+        const SHOWN: usize = 5;
+        let troubled: Vec<&Combo> = self
+            .combos
+            .iter()
+            .filter(|c| matches!(c.status, Status::Failed | Status::Skipped))
+            .collect();
+        for c in troubled.iter().take(SHOWN) {
+            let meta: Vec<String> = c
+                .metadata
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.to_json()))
+                .collect();
+            let last = c
+                .message
+                .as_deref()
+                .and_then(|m| m.trim().lines().last())
+                .unwrap_or("");
+            line.push_str(&format!(
+                "\n  {} {}: {last}",
+                c.status.name(),
+                meta.join(", ")
+            ));
+        }
+        if troubled.len() > SHOWN {
+            line.push_str(&format!(
+                "\n  ... {} more in the run log",
+                troubled.len() - SHOWN
+            ));
+        }
+        line.push('\n');
+        line
+    }
+
     fn check_open(&self) -> Result<()> {
         match self.run_id {
             Some(_) => Err(Error::invalid("this for_each run has finished")),
