@@ -475,7 +475,8 @@ scidb_status scidb_load_all(const struct scidb_db *db,
                             struct scidb_records **out_records);
 
 // Every matching record, all versions, without values (oldest first at
-// each location). Free the result with `scidb_records_free`.
+// each location); empty for a variable type never saved. Free the result
+// with `scidb_records_free`.
 scidb_status scidb_list_versions(const struct scidb_db *db,
                                  const char *variable,
                                  const char *query_json,

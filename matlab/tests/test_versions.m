@@ -88,6 +88,7 @@ function not_found_and_not_configured()
     RawEMG().save(1, 'subject', 1, 'session', 'a');
     assert_error(@() RawEMG().load('subject', 99), 'scidb:notFound', 'subject=99');
     assert_error(@() FilteredEMG().load('subject', 1), 'scidb:notFound', 'FilteredEMG');
+    assert_same(numel(FilteredEMG().list_versions()), 0, 'versions of a type never saved');
     scidb.close_database();
     assert_error(@() RawEMG().load('subject', 1), 'scidb:notConfigured', 'configure_database');
 end

@@ -45,6 +45,7 @@ def test_load_all_of_an_unknown_type_is_empty(db):
 
     assert list(NeverSaved.load_all()) == []
     assert len(NeverSaved.load_all(as_df=True)) == 0
+    assert NeverSaved.list_versions() == []
     with pytest.raises(scidb.NotFoundError, match="NeverSaved"):
         NeverSaved.load(subject=1)
 

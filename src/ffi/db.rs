@@ -205,7 +205,8 @@ pub unsafe extern "C" fn scidb_load_all(
 }
 
 /// Every matching record, all versions, without values (oldest first at
-/// each location). Free the result with `scidb_records_free`.
+/// each location); empty for a variable type never saved. Free the result
+/// with `scidb_records_free`.
 #[no_mangle]
 pub unsafe extern "C" fn scidb_list_versions(
     db: *const scidb_db,

@@ -820,10 +820,14 @@ impl Database {
     }
 
     /// Every matching record, all versions, without values, oldest first
-    /// within each location.
+    /// within each location; none (not an error) for a variable type that
+    /// was never saved, as for `load_all`.
     pub fn list_versions(&self, variable: &str, query: &Query) -> Result<Vec<Record>> {
         let inner = self.lock();
-        self.require_variable(&inner, variable)?;
+        metadata::validate_identifier("variable type", variable)?;
+        if !inner.signatures.contains_key(variable) {
+            return Ok(Vec::new());
+        }
         let matches = find::matching(&inner.conn, &self.schema_keys, variable, query, false)?;
         Ok(matches
             .into_iter()
