@@ -230,19 +230,23 @@ fn crash_child() {
     let db = std::sync::Arc::new(open_at(Path::new(&path), None));
     use std::io::Write;
     let mut out = std::io::stdout().lock();
+    let mut small = Vec::new();
     for i in 0u64.. {
         let subject = (seed * 1000 + i) as i64;
         if i % 5 == 4 {
             // A two-output for_each over the Small records saved so far:
             // each combination's Half and Twice commit together or not at all.
-            for id in two_output_for_each(&db, seed) {
+            for id in two_output_for_each(&db, &small) {
                 writeln!(out, "ack {id}").unwrap();
             }
             out.flush().unwrap();
             continue;
         }
         let id = match i % 4 {
-            0 => db.save("Small", &meta(subject), &bytes_array(100, i as u8)),
+            0 => {
+                small.push(subject);
+                db.save("Small", &meta(subject), &bytes_array(100, i as u8))
+            }
             1 | 2 => db.save(
                 "Large",
                 &meta(subject),
@@ -265,11 +269,11 @@ fn crash_child() {
     }
 }
 
-/// Runs `Half` and `Twice` of every Small record of this child's seed and
-/// returns the record ids of the outputs once the run has finished.
-fn two_output_for_each(db: &Database, seed: u64) -> Vec<String> {
+/// Runs `Half` and `Twice` of the Small records at `subjects` and returns
+/// the record ids of the outputs once the run has finished.
+fn two_output_for_each(db: &Database, subjects: &[i64]) -> Vec<String> {
     use scidb::foreach::{parallel, ForEach, Spec};
-    let subjects: Vec<String> = (0..1000).map(|i| (seed * 1000 + i).to_string()).collect();
+    let subjects: Vec<String> = subjects.iter().map(i64::to_string).collect();
     let spec = Spec::from_json(&format!(
         r#"{{"function": {{"language": "c", "name": "halve_and_double"}},
             "iterate": [["subject", [{}]]],
