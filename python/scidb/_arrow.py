@@ -213,6 +213,12 @@ class ExportedTable:
         """A column of str (text) or of bytes (binary), with missing cells."""
         cells = series.to_numpy(dtype=object)
         valid = np.ones(n_rows, dtype=np.bool_)
+        types = set(map(type, cells))
+        # Fast paths: a column of only str, or only bytes, cells.
+        if types <= {str}:
+            return self._text_buffers(name, list(map(str.encode, cells)), valid, str)
+        if types == {bytes}:
+            return self._text_buffers(name, list(cells), valid, bytes)
         encoded = []
         kind = None
         for i, cell in enumerate(cells):
@@ -234,7 +240,12 @@ class ExportedTable:
                     f"values (row {i}: {cell!r}); a text column holds str (or bytes) "
                     "and missing cells"
                 )
-        lengths = np.fromiter((len(b) for b in encoded), dtype=np.int64, count=n_rows)
+        return self._text_buffers(name, encoded, valid, kind)
+
+    def _text_buffers(self, name, encoded, valid, kind):
+        """The Arrow column of encoded cells (`valid` False where missing)."""
+        n_rows = len(encoded)
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=n_rows)
         offsets = np.zeros(n_rows + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         large = offsets[-1] > 2**31 - 1
