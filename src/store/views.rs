@@ -370,9 +370,9 @@ pub fn insert_rows(
     let mut start = 0;
     while start < rows {
         let len = step.min(rows - start);
-        let ids: ArrayRef = Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
-            record_id, len,
-        )));
+        let ids: ArrayRef = Arc::new(StringArray::from_iter_values(
+            std::iter::repeat(record_id).take(len),
+        ));
         let index: ArrayRef = Arc::new(Int64Array::from_iter_values(
             (start as i64)..((start + len) as i64),
         ));
