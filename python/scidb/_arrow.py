@@ -311,13 +311,16 @@ def _import_column(fmt, a, n):
         offsets = _buffer(a, 1, (a.offset + n + 1) * np.dtype(off_t).itemsize, off_t)[a.offset :]
         data = _buffer(a, 2, int(offsets[-1]) if n else 0, np.uint8).tobytes()
         text = fmt in (b"u", b"U")
+        # Plain Python ints: indexing with numpy scalars costs far more.
+        spans = zip(offsets[:-1].tolist(), offsets[1:].tolist())
+        if text:
+            decoded = [data[s:e].decode("utf-8") for s, e in spans]
+        else:
+            decoded = [data[s:e] for s, e in spans]
         cells = np.empty(n, dtype=object)
-        for i in range(n):
-            if valid is None or valid[i]:
-                cell = data[offsets[i] : offsets[i + 1]]
-                cells[i] = cell.decode("utf-8") if text else cell
-            else:
-                cells[i] = None
+        cells[:] = decoded
+        if valid is not None:
+            cells[~valid] = None
         return cells
     if fmt == b"b":
         values = _bits(a, 1, n)
