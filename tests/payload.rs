@@ -479,3 +479,37 @@ fn load_all_reads_what_it_can_and_names_what_it_cannot() {
     assert_eq!(unreadable[0].info.record_id, lost);
     assert_eq!(unreadable[0].error.kind, scidb::ErrorKind::Corrupt);
 }
+
+#[test]
+fn a_table_in_a_payload_file_is_one_view_row_and_a_small_one_is_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.duckdb");
+    let big = big_table(100_000);
+    let small = big_table(3);
+    {
+        let db = open_at(&path, None);
+        let id = db.save("T", &meta(1), &big).unwrap();
+        db.save("T", &meta(2), &small).unwrap();
+        // (assert! rather than assert_eq!: a failure must not print 2 MB.)
+        assert!(db.load_record(None, &id).unwrap().value.unwrap() == big);
+    }
+    let conn = duckdb::Connection::open(&path).unwrap();
+    let rows: Vec<(i64, Option<i64>, Option<String>)> = conn
+        .prepare("SELECT subject, n, label FROM \"T\" ORDER BY subject, n")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    // The big table's view row has NULL cells; the small one shows its rows
+    // (row 0 is null in `n` and "row 0" in `label`, the others the reverse).
+    assert_eq!(
+        rows,
+        vec![
+            (1, None, None),
+            (2, Some(1), None),
+            (2, Some(2), None),
+            (2, None, Some("row 0".into())),
+        ]
+    );
+}

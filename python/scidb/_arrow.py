@@ -213,6 +213,12 @@ class ExportedTable:
         """A column of str (text) or of bytes (binary), with missing cells."""
         cells = series.to_numpy(dtype=object)
         valid = np.ones(n_rows, dtype=np.bool_)
+        types = set(map(type, cells))
+        # Fast paths: a column of only str, or only bytes, cells.
+        if types <= {str}:
+            return self._text_buffers(name, list(map(str.encode, cells)), valid, str)
+        if types == {bytes}:
+            return self._text_buffers(name, list(cells), valid, bytes)
         encoded = []
         kind = None
         for i, cell in enumerate(cells):
@@ -234,7 +240,12 @@ class ExportedTable:
                     f"values (row {i}: {cell!r}); a text column holds str (or bytes) "
                     "and missing cells"
                 )
-        lengths = np.fromiter((len(b) for b in encoded), dtype=np.int64, count=n_rows)
+        return self._text_buffers(name, encoded, valid, kind)
+
+    def _text_buffers(self, name, encoded, valid, kind):
+        """The Arrow column of encoded cells (`valid` False where missing)."""
+        n_rows = len(encoded)
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=n_rows)
         offsets = np.zeros(n_rows + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         large = offsets[-1] > 2**31 - 1
@@ -300,13 +311,16 @@ def _import_column(fmt, a, n):
         offsets = _buffer(a, 1, (a.offset + n + 1) * np.dtype(off_t).itemsize, off_t)[a.offset :]
         data = _buffer(a, 2, int(offsets[-1]) if n else 0, np.uint8).tobytes()
         text = fmt in (b"u", b"U")
+        # Plain Python ints: indexing with numpy scalars costs far more.
+        spans = zip(offsets[:-1].tolist(), offsets[1:].tolist())
+        if text:
+            decoded = [data[s:e].decode("utf-8") for s, e in spans]
+        else:
+            decoded = [data[s:e] for s, e in spans]
         cells = np.empty(n, dtype=object)
-        for i in range(n):
-            if valid is None or valid[i]:
-                cell = data[offsets[i] : offsets[i + 1]]
-                cells[i] = cell.decode("utf-8") if text else cell
-            else:
-                cells[i] = None
+        cells[:] = decoded
+        if valid is not None:
+            cells[~valid] = None
         return cells
     if fmt == b"b":
         values = _bits(a, 1, n)

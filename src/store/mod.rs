@@ -638,7 +638,10 @@ impl Database {
                 views::apply(conn, p.variable, &self.schema_keys, i.old.as_ref(), sig)
                     .context(what())?;
             }
-            if let Some(t) = p.table {
+            // A table in a payload file (over `INLINE_BYTES`) is not copied
+            // row by row into the view: that copy cost several times the
+            // file itself. Its view row has NULL cells (docs/storage.md).
+            if let (Some(t), None) = (p.table, p.payload) {
                 views::insert_rows(conn, p.variable, &p.record_id, t, sig).context(what())?;
             }
         }

@@ -10,11 +10,13 @@ use super::preview::*;
 use super::schema::key_column;
 use crate::error::{Error, Result, ResultExt};
 use crate::metadata::Metadata;
-use crate::value::{ColumnData, DType, Table};
-use duckdb::types::Value as Sql;
-use duckdb::{appender_params_from_iter, params, Connection};
+use crate::value::{batch_from_table, ColumnData, DType, Table};
+use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use duckdb::{params, Connection};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// What a variable's records have held, as far as its view cares.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -337,7 +339,9 @@ fn view_sql(variable: &str, schema_keys: &[String], sig: &Signature) -> String {
     )
 }
 
-/// Copies a DataFrame's rows into the variable's rows table.
+/// Copies a DataFrame's rows into the variable's rows table, as Arrow
+/// record batches through DuckDB's appender (a row-at-a-time append of a
+/// million-row DataFrame cost far more than writing its payload file).
 pub fn insert_rows(
     conn: &Connection,
     variable: &str,
@@ -356,44 +360,39 @@ pub fn insert_rows(
         })?;
         names.push(&col.sql_name);
     }
+    let cells = batch_from_table(table).context("copying DataFrame rows for the view")?;
     let mut app = conn
         .appender_with_columns(&rows_table(variable), &names)
         .context("opening the rows table")?;
-    for row in 0..table.rows as usize {
-        let mut cells = vec![Sql::Text(record_id.to_string()), Sql::BigInt(row as i64)];
-        for c in &table.columns {
-            let valid = c.validity.as_ref().map_or(true, |v| v[row]);
-            cells.push(if valid { cell(&c.data, row) } else { Sql::Null });
+    let rows = table.rows as usize;
+    // Bounded batches keep the repeated record id column small.
+    let step = ROWS_PER_APPEND.min(rows.max(1));
+    let mut start = 0;
+    while start < rows {
+        let len = step.min(rows - start);
+        let ids: ArrayRef = Arc::new(StringArray::from_iter_values(
+            std::iter::repeat(record_id).take(len),
+        ));
+        let index: ArrayRef = Arc::new(Int64Array::from_iter_values(
+            (start as i64)..((start + len) as i64),
+        ));
+        let mut fields = vec![
+            Field::new("record_id", DataType::Utf8, false),
+            Field::new("row_index", DataType::Int64, false),
+        ];
+        let mut arrays = vec![ids, index];
+        for (field, array) in cells.schema().fields().iter().zip(cells.columns()) {
+            fields.push(field.as_ref().clone().with_nullable(true));
+            arrays.push(array.slice(start, len));
         }
-        app.append_row(appender_params_from_iter(cells))
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+            .map_err(|e| Error::invalid(format!("copying DataFrame rows for the view: {e}")))?;
+        app.append_record_batch(batch)
             .context("copying DataFrame rows for the view")?;
+        start += len;
     }
     app.flush().context("copying DataFrame rows for the view")
 }
 
-fn cell(data: &ColumnData, row: usize) -> Sql {
-    match data {
-        ColumnData::Utf8(v) => Sql::Text(v[row].clone()),
-        ColumnData::Numeric { dtype, data } => {
-            let size = dtype.size();
-            let b = &data[row * size..(row + 1) * size];
-            let mut buf = [0u8; 8];
-            buf[..size.min(8)].copy_from_slice(&b[..size.min(8)]);
-            let u = u64::from_le_bytes(buf);
-            match dtype {
-                DType::Bool => Sql::Boolean(b[0] != 0),
-                DType::Int8 => Sql::TinyInt(u as i8),
-                DType::Int16 => Sql::SmallInt(u as i16),
-                DType::Int32 => Sql::Int(u as i32),
-                DType::Int64 => Sql::BigInt(u as i64),
-                DType::UInt8 => Sql::UTinyInt(u as u8),
-                DType::UInt16 => Sql::USmallInt(u as u16),
-                DType::UInt32 => Sql::UInt(u as u32),
-                DType::UInt64 => Sql::UBigInt(u),
-                DType::Float32 => Sql::Float(f32::from_bits(u as u32)),
-                DType::Float64 => Sql::Double(f64::from_bits(u)),
-                DType::Complex64 | DType::Complex128 => Sql::Null,
-            }
-        }
-    }
-}
+/// Rows handed to the appender at once.
+const ROWS_PER_APPEND: usize = 1 << 16;
