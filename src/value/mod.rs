@@ -14,6 +14,7 @@ pub use arrow::{batch_from_table, table_from_batch};
 pub use dtype::DType;
 pub use elements::{Elements, Mapped};
 pub use table::{Column, ColumnData, Table};
+pub(crate) use layout::{column_major_rows, convert_order};
 
 use crate::error::{Error, Result};
 
