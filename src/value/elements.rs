@@ -156,7 +156,11 @@ mod tests {
         assert_eq!(&e[..], b"XYZ");
         e[0] = b'Q';
         assert_eq!(&e[..], b"QYZ");
-        assert_eq!(std::fs::read(&path).unwrap(), b"headerXYZ", "the file is untouched");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            b"headerXYZ",
+            "the file is untouched"
+        );
         let copy = e.clone();
         assert!(!copy.is_mapped());
         assert_eq!(copy, e);

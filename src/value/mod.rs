@@ -13,8 +13,8 @@ mod table;
 pub use arrow::{batch_from_table, table_from_batch};
 pub use dtype::DType;
 pub use elements::{Elements, Mapped};
-pub use table::{Column, ColumnData, Table};
 pub(crate) use layout::{column_major_rows, convert_order};
+pub use table::{Column, ColumnData, Table};
 
 use crate::error::{Error, Result};
 
