@@ -870,7 +870,8 @@ scidb_status scidb_matlab_signature(const char *source, size_t len, scidb_value 
 // `out_hash` (`SCIDB_HASH_SIZE` bytes): the same hash
 // `scidb_value_new_array` then `scidb_value_hash` give, with the same
 // arguments, but row-major data (and any vector) is hashed where it lies,
-// without a copy; column-major matrices are reordered first. The caller
+// without a copy; column-major matrices are reordered a strip at a time
+// through a bounded buffer (never copied whole). The caller
 // keeps `shape` and `data`.
 scidb_status scidb_array_hash(uint32_t dtype,
                               const uint64_t *shape,

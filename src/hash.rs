@@ -28,6 +28,78 @@ pub fn array_hash(dtype: DType, shape: &[u64], data: &[u8]) -> String {
     h.finalize().to_hex().to_string()
 }
 
+/// The content hash of an array given as borrowed column-major (Fortran,
+/// MATLAB) element bytes: the same hash as the row-major array, since the
+/// recipe is over row-major bytes. A matrix is reordered a strip at a time
+/// (a blocked transpose into a bounded buffer, hashed while the next strip
+/// is built), never copied whole; other shapes with more than one
+/// dimension longer than 1 are reordered whole first. The caller checks
+/// that `data` fits the dtype and shape.
+pub fn array_hash_column_major(dtype: DType, shape: &[u64], data: &[u8]) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(DOMAIN);
+    let long = shape.iter().filter(|&&d| d > 1).count();
+    match shape {
+        _ if long <= 1 => feed_array_parts(&mut h, dtype, shape, data),
+        &[m, n] => {
+            feed_array_parts(&mut h, dtype, shape, &[]);
+            feed_column_major_matrix(&mut h, m as usize, n as usize, dtype.size(), data);
+        }
+        _ => {
+            let mut row_major = vec![0u8; data.len()];
+            crate::value::convert_order(shape, dtype.size(), data, &mut row_major, true);
+            feed_array_parts(&mut h, dtype, shape, &row_major);
+        }
+    }
+    h.finalize().to_hex().to_string()
+}
+
+/// Bytes of one reordered strip of a column-major matrix: few enough rows
+/// that a column's slice is a cache line or two and the rows written stay
+/// in L1/L2 (a 4 MiB strip ran at a third of this speed).
+const STRIP_BYTES: usize = 256 << 10;
+
+/// Hashes a column-major matrix's row-major bytes, a strip of whole rows
+/// (about [`STRIP_BYTES`], at least one row) at a time: one thread
+/// reorders the next strip while this one hashes the last, two buffers in
+/// turn, so hashing runs at the slower of the two and memory stays bounded.
+fn feed_column_major_matrix(h: &mut blake3::Hasher, m: usize, n: usize, elem: usize, data: &[u8]) {
+    let row = n * elem;
+    let rows = (STRIP_BYTES / row.max(1)).clamp(1, m.max(1));
+    let strips = (0..m).step_by(rows).map(move |r0| (r0, rows.min(m - r0)));
+    if data.len() <= STRIP_BYTES {
+        let mut buf = vec![0u8; data.len()];
+        for (r0, take) in strips {
+            let strip = &mut buf[..take * row];
+            crate::value::column_major_rows(m, n, elem, data, r0, strip);
+            h.update(strip);
+        }
+        return;
+    }
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+    let (empty_tx, empty_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+    for _ in 0..2 {
+        let _ = empty_tx.send(Vec::new());
+    }
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            for (r0, take) in strips {
+                // Ends early only when the hashing side is gone (unwinding).
+                let Ok(mut buf) = empty_rx.recv() else { return };
+                buf.resize(take * row, 0);
+                crate::value::column_major_rows(m, n, elem, data, r0, &mut buf);
+                if full_tx.send(buf).is_err() {
+                    return;
+                }
+            }
+        });
+        while let Ok(buf) = full_rx.recv() {
+            h.update(&buf);
+            let _ = empty_tx.send(buf);
+        }
+    });
+}
+
 fn feed_len(h: &mut blake3::Hasher, n: u64) {
     h.update(&n.to_le_bytes());
 }
@@ -301,6 +373,34 @@ mod tests {
         b.extend(le(0));
         b.extend(1.5f64.to_le_bytes());
         assert_eq!(content_hash(&v), manual(&b));
+    }
+
+    #[test]
+    fn column_major_hash_matches_the_row_major_array() {
+        // Small and strip-sized matrices, one longer than a strip (several
+        // strips, a short last one), a row longer than a strip, N-d, vectors.
+        let shapes: [&[u64]; 9] = [
+            &[2, 3],
+            &[33, 65],
+            &[1, 7],
+            &[7, 1],
+            &[0, 3],
+            &[1500, 401],
+            &[2, 300_000],
+            &[3, 4, 5],
+            &[9],
+        ];
+        for shape in shapes {
+            for dtype in [DType::UInt8, DType::Float64, DType::Complex128] {
+                let n = Array::byte_len(dtype, shape).unwrap() as usize;
+                let col: Vec<u8> = (0..n).map(|i| (i * 7 + i / 251) as u8).collect();
+                let a = Array::from_column_major(dtype, shape.to_vec(), &col, false).unwrap();
+                assert!(
+                    array_hash_column_major(dtype, shape, &col) == content_hash(&Value::Array(a)),
+                    "{dtype:?} {shape:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -457,7 +457,7 @@ pub fn to_map_value(meta: &Metadata, schema_keys: &[String]) -> Value {
         Value::Array(Array {
             dtype,
             shape: Vec::new(),
-            data: bytes.to_vec(),
+            data: bytes.to_vec().into(),
             scalar: true,
         })
     };

@@ -40,7 +40,7 @@ fn open(path: &Path) -> Database {
 }
 
 fn bytes(n: usize, seed: u64) -> Value {
-    let data = (0..n as u64)
+    let data: Vec<u8> = (0..n as u64)
         .map(|i| (i.wrapping_mul(2654435761) ^ seed) as u8)
         .collect();
     Value::Array(Array::new(DType::UInt8, vec![n as u64], data, false).unwrap())

@@ -122,7 +122,7 @@ fn empty_lists_fixed_inputs_and_constants() {
         // An integer constant arrives as an int64 scalar.
         match &item.inputs[2] {
             Value::Array(a) => assert_eq!(
-                (a.dtype, a.data.as_slice()),
+                (a.dtype, &a.data[..]),
                 (DType::Int64, &3i64.to_le_bytes()[..])
             ),
             other => panic!("constant: {other:?}"),

@@ -416,7 +416,7 @@ fn a_huge_length_prefix_reserves_nothing_up_front() {
 fn sample_values() -> Vec<Value> {
     let arr = |dtype: DType, shape: Vec<u64>, scalar: bool| {
         let n: u64 = shape.iter().product();
-        let data = (0..n as usize * dtype.size())
+        let data: Vec<u8> = (0..n as usize * dtype.size())
             .map(|i| (i % 2) as u8)
             .collect();
         Value::Array(Array::new(dtype, shape, data, scalar).unwrap())

@@ -21,7 +21,7 @@ fn open_copy(dir: &tempfile::TempDir) -> Arc<Database> {
 }
 
 fn f64_array(values: impl Iterator<Item = f64>, shape: Vec<u64>) -> Value {
-    let data = values.flat_map(f64::to_le_bytes).collect();
+    let data: Vec<u8> = values.flat_map(f64::to_le_bytes).collect();
     Value::Array(Array::new(DType::Float64, shape, data, false).unwrap())
 }
 

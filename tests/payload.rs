@@ -23,7 +23,7 @@ fn meta(subject: i64) -> scidb::metadata::Metadata {
 }
 
 fn bytes_array(n: usize, seed: u8) -> Value {
-    let data = (0..n).map(|i| (i as u8).wrapping_mul(31) ^ seed).collect();
+    let data: Vec<u8> = (0..n).map(|i| (i as u8).wrapping_mul(31) ^ seed).collect();
     Value::Array(Array::new(DType::UInt8, vec![n as u64], data, false).unwrap())
 }
 

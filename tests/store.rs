@@ -14,7 +14,7 @@ fn open(dir: &tempfile::TempDir) -> Database {
 }
 
 fn f64s(xs: &[f64]) -> Value {
-    let data = xs.iter().flat_map(|x| x.to_le_bytes()).collect();
+    let data: Vec<u8> = xs.iter().flat_map(|x| x.to_le_bytes()).collect();
     Value::Array(Array::new(DType::Float64, vec![xs.len() as u64], data, false).unwrap())
 }
 

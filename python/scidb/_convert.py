@@ -285,10 +285,14 @@ def owned_value(ptr):
 def content_hash(obj):
     """The content hash (64 hex digits) scidb gives a Python value."""
     buf = ctypes.create_string_buffer(HASH_SIZE)
-    if type(obj) is np.ndarray and obj.dtype.isnative and obj.flags.c_contiguous and obj.dtype in CODES:
-        # Hashed where it lies: no copy into a value first.
+    contiguous = type(obj) is np.ndarray and (obj.flags.c_contiguous or obj.flags.f_contiguous)
+    if contiguous and obj.dtype.isnative and obj.dtype in CODES:
+        # Hashed where it lies: no copy into a value first (a Fortran-order
+        # matrix is reordered by the library through a bounded buffer).
+        flags = 0 if obj.flags.c_contiguous else ARRAY_COLUMN_MAJOR
         shape = (c_uint64 * max(obj.ndim, 1))(*obj.shape)
-        check(lib.scidb_array_hash(CODES[obj.dtype], shape, obj.ndim, c_void_p(obj.ctypes.data), obj.nbytes, 0, buf))
+        ptr = c_void_p(obj.ctypes.data)
+        check(lib.scidb_array_hash(CODES[obj.dtype], shape, obj.ndim, ptr, obj.nbytes, flags, buf))
         return buf.value.decode("ascii")
     handle = owned_value(to_value(obj))
     try:

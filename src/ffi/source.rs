@@ -97,7 +97,8 @@ pub unsafe extern "C" fn scidb_matlab_signature(
 /// `out_hash` (`SCIDB_HASH_SIZE` bytes): the same hash
 /// `scidb_value_new_array` then `scidb_value_hash` give, with the same
 /// arguments, but row-major data (and any vector) is hashed where it lies,
-/// without a copy; column-major matrices are reordered first. The caller
+/// without a copy; column-major matrices are reordered a strip at a time
+/// through a bounded buffer (never copied whole). The caller
 /// keeps `shape` and `data`.
 #[no_mangle]
 pub unsafe extern "C" fn scidb_array_hash(
@@ -133,20 +134,19 @@ pub unsafe extern "C" fn scidb_array_hash(
         // in both orders: only true matrices are reordered.
         let reorder =
             flags & SCIDB_ARRAY_COLUMN_MAJOR != 0 && shape.iter().filter(|&&d| d > 1).count() > 1;
+        if Array::byte_len(dtype, shape)? != nbytes as u64 {
+            return Err(Error::invalid(format!(
+                "a {} array of shape {shape:?} needs {} bytes, got {nbytes}",
+                dtype.name(),
+                Array::byte_len(dtype, shape)?
+            )));
+        }
+        if scalar && !shape.is_empty() {
+            return Err(Error::invalid("a scalar must have an empty (0-d) shape"));
+        }
         let hash = if reorder {
-            let a = Array::from_column_major(dtype, shape.to_vec(), bytes, scalar)?;
-            crate::hash::content_hash(&Value::Array(a))
+            crate::hash::array_hash_column_major(dtype, shape, bytes)
         } else {
-            if Array::byte_len(dtype, shape)? != nbytes as u64 {
-                return Err(Error::invalid(format!(
-                    "a {} array of shape {shape:?} needs {} bytes, got {nbytes}",
-                    dtype.name(),
-                    Array::byte_len(dtype, shape)?
-                )));
-            }
-            if scalar && !shape.is_empty() {
-                return Err(Error::invalid("a scalar must have an empty (0-d) shape"));
-            }
             crate::hash::array_hash(dtype, shape, bytes)
         };
         write_fixed(&hash, out_hash, SCIDB_HASH_SIZE, "out_hash")

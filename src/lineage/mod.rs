@@ -283,7 +283,7 @@ pub(crate) fn constant_value(v: &MetaValue) -> Value {
         Value::Array(Array {
             dtype,
             shape: Vec::new(),
-            data: bytes.to_vec(),
+            data: bytes.to_vec().into(),
             scalar: true,
         })
     };

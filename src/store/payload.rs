@@ -23,7 +23,7 @@
 
 use crate::codec;
 use crate::error::{Error, ErrorKind, Result, ResultExt};
-use crate::value::{Array, DType, Value};
+use crate::value::{Array, DType, Elements, Mapped, Value};
 use duckdb::types::ValueRef;
 use duckdb::Connection;
 use std::collections::HashSet;
@@ -366,10 +366,40 @@ pub fn load_npy(
             dtype.name()
         )));
     }
-    let body = read_exact_at(&mut file, header.len() as u64, body_len)
+    let body = map_body(&mut file, header.len(), body_len)
         .map_err(|e| e.context(format!("reading the payload of value {hash}")))?;
     Array::new(dtype, shape, body, scalar)
         .map_err(|e| Error::corrupt(format!("value {hash}: {}", e.message)))
+}
+
+/// Bodies from this size on are memory-mapped rather than read.
+const MAP_BYTES: u64 = 1 << 16;
+
+/// The `len` element bytes after a header of `offset` bytes: a private,
+/// copy-on-write memory map of the file (nothing is read until used, and
+/// a binding wraps it without copying), or, for small bodies, a read. A
+/// file shorter than that is `Corrupt`, checked before mapping so no access
+/// of the mapping runs past the file's end. (Payload files are never
+/// rewritten in place: a save renames a new file over the name, which
+/// leaves existing mappings on the old one.)
+fn map_body(file: &mut File, offset: usize, len: u64) -> Result<Elements> {
+    if len < MAP_BYTES {
+        return read_exact_at(file, offset as u64, len).map(Elements::from);
+    }
+    let size = file
+        .metadata()
+        .map_err(|e| Error::corrupt(format!("reading the file's size: {e}")))?
+        .len();
+    let end = (offset as u64).saturating_add(len);
+    if size < end {
+        return Err(Error::corrupt(format!(
+            "the file ends after {} of {len} bytes at {offset}",
+            size.saturating_sub(offset as u64)
+        )));
+    }
+    let len = usize::try_from(len)
+        .map_err(|_| Error::io(format!("{len} bytes do not fit in memory here")))?;
+    Ok(Elements::Mapped(Mapped::map(file, offset, len)?))
 }
 
 /// Decodes a record's value blob, reading its body from a payload file or

@@ -87,6 +87,53 @@ fn transpose<T: Copy>(src: &[T], dst: &mut [T], rows: usize, cols: usize) {
     }
 }
 
+/// Rows `r0..r0 + dst.len() / (n * elem)` of a column-major `m x n` matrix
+/// `src`, written row-major into `dst` (whole rows): a blocked transpose
+/// of that strip, so a matrix is reordered a bounded buffer at a time.
+pub(crate) fn column_major_rows(
+    m: usize,
+    n: usize,
+    elem: usize,
+    src: &[u8],
+    r0: usize,
+    dst: &mut [u8],
+) {
+    match elem {
+        1 => strip_typed::<1>(m, n, src, r0, dst),
+        2 => strip_typed::<2>(m, n, src, r0, dst),
+        4 => strip_typed::<4>(m, n, src, r0, dst),
+        8 => strip_typed::<8>(m, n, src, r0, dst),
+        16 => strip_typed::<16>(m, n, src, r0, dst),
+        other => unreachable!("no dtype has {other}-byte elements"),
+    }
+}
+
+fn strip_typed<const N: usize>(m: usize, n: usize, src: &[u8], r0: usize, dst: &mut [u8]) {
+    let src = as_elements::<N>(src);
+    let dst = as_elements_mut::<N>(dst);
+    let rows = dst.len() / n.max(1);
+    // Column c of the strip is src[c * m + r0 ..][..rows]; tiles keep the
+    // reads of a few columns and the writes of a few rows in cache.
+    if rows == 0 {
+        return;
+    }
+    assert!(dst.len() == rows * n && (n - 1) * m + r0 + rows <= src.len());
+    let (s, d) = (src.as_ptr(), dst.as_mut_ptr());
+    for c0 in (0..n).step_by(TILE) {
+        let c1 = (c0 + TILE).min(n);
+        for q0 in (0..rows).step_by(TILE) {
+            let q1 = (q0 + TILE).min(rows);
+            for c in c0..c1 {
+                for q in q0..q1 {
+                    // SAFETY: q < rows and c < n, so both indexes are inside
+                    // the bounds asserted above.
+                    unsafe { *d.add(q * n + c) = *s.add(c * m + r0 + q) };
+                }
+            }
+        }
+    }
+}
+
 /// The general N-d case: walks the index space in the destination's order
 /// so writes are sequential.
 fn reverse_axes<T: Copy>(dims: &[usize], src: &[T], dst: &mut [T], from_column_major: bool) {

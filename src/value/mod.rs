@@ -6,11 +6,14 @@
 
 mod arrow;
 mod dtype;
+mod elements;
 mod layout;
 mod table;
 
 pub use arrow::{batch_from_table, table_from_batch};
 pub use dtype::DType;
+pub use elements::{Elements, Mapped};
+pub(crate) use layout::{column_major_rows, convert_order};
 pub use table::{Column, ColumnData, Table};
 
 use crate::error::{Error, Result};
@@ -27,8 +30,9 @@ pub const MAX_DEPTH: usize = 128;
 pub struct Array {
     pub dtype: DType,
     pub shape: Vec<u64>,
-    /// Row-major element bytes: exactly `element count * dtype.size()` bytes.
-    pub data: Vec<u8>,
+    /// Row-major element bytes: exactly `element count * dtype.size()`
+    /// bytes, owned or (a loaded payload file) privately memory-mapped.
+    pub data: Elements,
     /// The saver had a scalar (a Python number, a MATLAB 1x1) rather than a
     /// 0-d array. It only guides how a binding returns the value; it is not
     /// part of the content hash.
@@ -69,7 +73,13 @@ pub fn element_count(shape: &[u64]) -> Result<u64> {
 
 impl Array {
     /// An array from row-major bytes; checks the byte count against the shape.
-    pub fn new(dtype: DType, shape: Vec<u64>, data: Vec<u8>, scalar: bool) -> Result<Self> {
+    pub fn new(
+        dtype: DType,
+        shape: Vec<u64>,
+        data: impl Into<Elements>,
+        scalar: bool,
+    ) -> Result<Self> {
+        let data = data.into();
         Self::check_len(dtype, &shape, data.len())?;
         if scalar && !shape.is_empty() {
             return Err(Error::invalid(format!(
