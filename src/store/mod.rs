@@ -786,14 +786,11 @@ impl Database {
     /// The newest record of every matching location and variant; none
     /// (not an error) for a variable type that was never saved.
     pub fn load_all(&self, variable: &str, query: &Query) -> Result<Vec<Record>> {
-        let inner = self.lock();
-        metadata::validate_identifier("variable type", variable)?;
-        if !inner.signatures.contains_key(variable) {
-            return Ok(Vec::new());
+        let (records, unreadable) = self.load_all_readable(variable, query)?;
+        match unreadable.into_iter().next() {
+            Some(u) => Err(u.error),
+            None => Ok(records),
         }
-        let matches = find::matching(&inner.conn, &self.schema_keys, variable, query, true)?;
-        let newest = find::newest_per_variant(matches);
-        self.with_values(&inner.conn, newest)
     }
 
     /// As [`Database::load_all`], but a record whose value cannot be read
