@@ -139,6 +139,9 @@ typedef struct scidb_value scidb_value;
 
 #define SCIDB_ORDER_COLUMN_MAJOR 1
 
+// The lease of claimed jobs unless the description sets `lease_seconds`.
+#define DEFAULT_LEASE_SECONDS 60.0
+
 // A description of one call of a function: its identity, its inputs by
 // parameter name and its constants. Free with `scidb_call_free`.
 typedef struct scidb_call scidb_call;
@@ -493,6 +496,15 @@ scidb_status scidb_load_record(const struct scidb_db *db,
 // it with `scidb_string_free`).
 scidb_status scidb_db_data_path(const struct scidb_db *db, char **out_path);
 
+// The database's name as a new string (free it with
+// `scidb_string_free`): the DuckDB file's path, or a PostgreSQL
+// catalog's URL without its password.
+scidb_status scidb_db_path(const struct scidb_db *db, char **out_path);
+
+// Writes 1 to `out_shared` when other processes may write the database
+// too (a PostgreSQL catalog), else 0 (a DuckDB file).
+scidb_status scidb_db_is_shared(const struct scidb_db *db, int32_t *out_shared);
+
 // Plans a run on `db` from its JSON description (docs/foreach.md):
 // `{"function": {"language", "name", "source_hash"?, "version"?},
 // "n_outputs"?: 0 or the number of outputs, "iterate": [[key, [values]],
@@ -597,6 +609,20 @@ scidb_status scidb_foreach_run(const struct scidb_db *db,
 // "failed"), `message` (why skipped, or the error), `record_ids` and
 // `cache_key`, in iteration order; an empty list when there is none.
 scidb_status scidb_run_log_json(const struct scidb_db *db, int64_t run_id, char **out_json);
+
+// The jobs of shared `for_each` runs (`"reserve_jobs": true` on a
+// PostgreSQL catalog) as a new JSON text (free it with
+// `scidb_string_free`): a list of objects with `run_key`, `function`,
+// `position`, `metadata`, `status` ("pending", "reserved", "done",
+// "failed"), `host`, `pid`, `attempts`, `lease_until`, `message` and
+// `updated_at`; an empty list on a DuckDB file.
+scidb_status scidb_jobs_json(const struct scidb_db *db, char **out_json);
+
+// Deletes the jobs with `status` ("pending", "reserved", "done" or
+// "failed"), or every job when `status` is NULL, so that the next run adds
+// those combinations again (how failed ones are retried); writes how many
+// were deleted.
+scidb_status scidb_clear_jobs(const struct scidb_db *db, const char *status, uint64_t *out_deleted);
 
 // Describes a call of the function `function_name` written in `language`
 // ("python", "matlab", "c": lower-case letters and digits). The function

@@ -90,12 +90,18 @@ impl From<duckdb::Error> for Error {
         let text = e.to_string();
         // DuckDB reports a file held by another process as an IO error whose
         // text mentions the lock; users need to know it is a lock.
-        let kind = if text.contains("Could not set lock") || text.contains("Conflicting lock") {
-            ErrorKind::Locked
-        } else {
-            ErrorKind::Io
-        };
-        Error::new(kind, format!("database error: {text}"))
+        if text.contains("Could not set lock") || text.contains("Conflicting lock") {
+            // DuckDB's text names the holder's program and PID.
+            return Error::new(
+                ErrorKind::Locked,
+                format!(
+                    "database error: {text}. A DuckDB file serves one process at a time: \
+                     close it in the other process, or keep the catalog in PostgreSQL, \
+                     which serves many (see docs/cluster.md)"
+                ),
+            );
+        }
+        Error::new(ErrorKind::Io, format!("database error: {text}"))
     }
 }
 

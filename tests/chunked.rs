@@ -7,9 +7,15 @@ use scidb::metadata::{parse_metadata, parse_query};
 use scidb::{Array, DType, Database, ErrorKind, Value};
 use std::sync::Arc;
 
+mod common;
+
+/// A fresh database on the catalog of the run (see tests/common).
 fn open(dir: &tempfile::TempDir) -> Arc<Database> {
-    let path = dir.path().join("c.duckdb");
-    Arc::new(Database::open(path.to_str().unwrap(), &["subject".to_string()], None).unwrap())
+    Arc::new(common::open_fresh(
+        dir,
+        "c.duckdb",
+        &["subject".to_string()],
+    ))
 }
 
 fn f64_rows(start: usize, n: usize, width: u64) -> Array {
@@ -117,7 +123,7 @@ fn an_unfinished_writer_leaves_nothing() {
     let mut w = db.chunk_writer("Signal", &meta).unwrap();
     w.add(ChunkRef::Array(&f64_rows(0, 300_000, 1))).unwrap();
     drop(w);
-    assert!(db.variables().is_empty());
+    assert!(db.variables().unwrap().is_empty());
     let id = save_f64(&db, 1, &[10], 1);
     assert_eq!(read_all(&db, 1).len(), 1);
     // Only the finished value's payload file remains, and no temporary file.

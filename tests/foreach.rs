@@ -1,14 +1,16 @@
 //! for_each against real DuckDB files in temporary directories.
 
+mod common;
+
 use scidb::foreach::{parallel, ForEach, Spec, Status, WorkItem};
 use scidb::metadata::{parse_metadata, parse_query};
 use scidb::{Array, DType, Database, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// A fresh database on the catalog of the run (see tests/common).
 fn open(dir: &tempfile::TempDir, name: &str) -> Database {
-    let path = dir.path().join(name);
     let keys = vec!["subject".to_string(), "session".to_string()];
-    Database::open(path.to_str().unwrap(), &keys, None).unwrap()
+    common::open_fresh(dir, name, &keys)
 }
 
 fn scalar(x: f64) -> Value {

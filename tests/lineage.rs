@@ -1,14 +1,16 @@
 //! Lineage and caching against real DuckDB files in temporary directories.
 
+mod common;
+
 use scidb::lineage::{Call, FunctionId};
 use scidb::metadata::{parse_metadata, parse_query, MetaValue, Metadata};
 use scidb::store::lineage::{CallOutputs, OutputSave};
 use scidb::{Array, DType, Database, ErrorKind, Value};
 
+/// A fresh database on the catalog of the run (see tests/common).
 fn open(dir: &tempfile::TempDir) -> Database {
-    let path = dir.path().join("t.duckdb");
     let keys = vec!["subject".to_string(), "session".to_string()];
-    Database::open(path.to_str().unwrap(), &keys, None).unwrap()
+    common::open_fresh(dir, "t.duckdb", &keys)
 }
 
 fn scalar(x: f64) -> Value {
@@ -55,6 +57,7 @@ fn save_one(db: &Database, c: &Call, variable: &str, m: &str, v: Option<&Value>)
 
 fn hit(db: &Database, c: &Call) -> Option<Vec<String>> {
     db.lookup(&[c])
+        .unwrap()
         .pop()
         .unwrap()
         .map(|outs| outs.into_iter().map(|o| o.record_id).collect())
@@ -225,7 +228,7 @@ fn several_outputs_save_together_or_not_at_all() {
         }])
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidArgument);
-    assert_eq!(db.variables(), vec!["Raw".to_string()]);
+    assert_eq!(db.variables().unwrap(), vec!["Raw".to_string()]);
     assert_eq!(hit(&db, &c), None);
 
     // Only the first output saved: still a miss (the second is missing).
@@ -344,6 +347,11 @@ fn bulk_lookup_and_batch_save() {
         .collect();
     db.save_outputs(&batch).unwrap();
     let refs: Vec<&Call> = calls.iter().collect();
-    let found: Vec<bool> = db.lookup(&refs).iter().map(Option::is_some).collect();
+    let found: Vec<bool> = db
+        .lookup(&refs)
+        .unwrap()
+        .iter()
+        .map(Option::is_some)
+        .collect();
     assert_eq!(found, [true, true, true, false, false]);
 }

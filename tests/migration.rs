@@ -29,7 +29,7 @@ fn f64_array(values: impl Iterator<Item = f64>, shape: Vec<u64>) -> Value {
 fn every_record_of_a_layout_1_database_loads_with_its_content_hash() {
     let dir = tempfile::tempdir().unwrap();
     let db = open_copy(&dir);
-    let mut variables = db.variables();
+    let mut variables = db.variables().unwrap();
     variables.sort();
     assert_eq!(
         variables,

@@ -367,7 +367,7 @@ fn check_consistent(
     let db = std::sync::Arc::new(open_at(path, None));
     let mut referenced = std::collections::HashSet::new();
     let mut ids = std::collections::HashSet::new();
-    for variable in db.variables() {
+    for variable in db.variables().unwrap() {
         let q = scidb::metadata::parse_query("{}").unwrap();
         for r in db.list_versions(&variable, &q).unwrap() {
             ids.insert(r.info.record_id.clone());

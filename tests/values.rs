@@ -89,7 +89,7 @@ fn variable_types_differing_only_in_case_are_refused() {
             .unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidArgument);
         assert!(e.message.contains("'CaseFoo'"), "{}", e.message);
-        assert_eq!(db.variables(), vec!["CaseFoo".to_string()]);
+        assert_eq!(db.variables().unwrap(), vec!["CaseFoo".to_string()]);
         // The same name again is of course fine.
         db.save("CaseFoo", &meta(r#"{"subject": 2}"#), &scalar(2.0))
             .unwrap();

@@ -20,6 +20,13 @@ function result = for_each(fn, inputs, outputs, varargin)
 %   records have. Options, given as pairs among them:
 %     'dry_run', true   plan only: report what would run, be cached or skipped
 %     'quiet', true     print nothing (no progress line, no summary)
+%     'reserve_jobs', true   on a PostgreSQL catalog, share the combinations
+%                       with every process running the same for_each (the
+%                       tasks of a SLURM job array): each claims a few at a
+%                       time, atomically, so each runs once; what others ran
+%                       is reported as cached (see scidb.jobs, docs/cluster.md)
+%     'lease_seconds', s     how long a claim holds without renewal
+%                       (default 60; renewed while this process lives)
 %
 %   The engine is the same as Python's: combinations whose inputs are
 %   missing are skipped with the reason, combinations already computed by
@@ -37,7 +44,7 @@ function result = for_each(fn, inputs, outputs, varargin)
     else
         thunk = scidb.Thunk(fn);
     end
-    [iterate, keys, dry_run, quiet] = parse_options(varargin);
+    [iterate, keys, dry_run, quiet, jobs] = parse_options(varargin);
     [spec_inputs, constants] = describe_inputs(inputs);
     if ~iscell(outputs)
         outputs = {outputs};
@@ -61,6 +68,10 @@ function result = for_each(fn, inputs, outputs, varargin)
     spec.iterate = iterate;
     spec.inputs = spec_inputs;
     spec.outputs = output_names;
+    spec.reserve_jobs = jobs.reserve;
+    if ~isempty(jobs.lease_seconds)
+        spec.lease_seconds = jobs.lease_seconds;
+    end
     scidb_mex('foreach_new', to_json(spec));
     cleanup = onCleanup(@() scidb_mex('foreach_free'));
     if ~dry_run
@@ -74,7 +85,7 @@ function result = for_each(fn, inputs, outputs, varargin)
     end
 end
 
-function [iterate, keys, dry_run, quiet] = parse_options(pairs)
+function [iterate, keys, dry_run, quiet, jobs] = parse_options(pairs)
     if mod(numel(pairs), 2) ~= 0
         error('scidb:invalidArgument', 'iteration keys and options must be ''name'', value pairs');
     end
@@ -82,6 +93,7 @@ function [iterate, keys, dry_run, quiet] = parse_options(pairs)
     keys = {};
     dry_run = false;
     quiet = false;
+    jobs = struct('reserve', false, 'lease_seconds', []);
     for i = 1:2:numel(pairs)
         name = char(pairs{i});
         value = pairs{i + 1};
@@ -90,6 +102,10 @@ function [iterate, keys, dry_run, quiet] = parse_options(pairs)
                 dry_run = logical(value);
             case 'quiet'
                 quiet = logical(value);
+            case 'reserve_jobs'
+                jobs.reserve = logical(value);
+            case 'lease_seconds'
+                jobs.lease_seconds = double(value);
             otherwise
                 if exist('isstring', 'builtin') && isstring(value)
                     value = cellstr(value);

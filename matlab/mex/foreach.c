@@ -171,6 +171,17 @@ int cmd_foreach_free(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
 }
 
 /* run_log(run_id) -> JSON text of a run's log (0: the latest run). */
+/* jobs: the jobs of shared for_each runs, as JSON. */
+int cmd_jobs(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    char *json = NULL;
+    (void)nlhs, (void)nrhs, (void)prhs;
+    if (require_database() != 0)
+        return -1;
+    scidb_status st = scidb_jobs_json(current_database(), &json);
+    return json_out(st, json, &plhs[0]);
+}
+
 int cmd_run_log(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
 {
     char *json = NULL;

@@ -109,6 +109,8 @@ _declare("scidb_open", [c_char_p, POINTER(c_char_p), c_size_t, c_char_p, PP])
 _declare("scidb_open_with_data_path", [c_char_p, POINTER(c_char_p), c_size_t, c_char_p, c_char_p, PP])
 _declare("scidb_gc", [P, POINTER(c_uint64), POINTER(c_uint64)])
 _declare("scidb_db_data_path", [P, PP])
+_declare("scidb_db_path", [P, PP])
+_declare("scidb_db_is_shared", [P, POINTER(ctypes.c_int32)])
 _declare("scidb_db_free", [PP], None)
 _declare("scidb_save", [P, c_char_p, c_char_p, P, POINTER(c_char)])
 for _name in ("scidb_load", "scidb_load_all", "scidb_list_versions", "scidb_load_record"):
@@ -180,6 +182,8 @@ _declare("scidb_foreach_item_done", [P, P, c_size_t, PP, c_size_t])
 _declare("scidb_foreach_item_failed", [P, c_size_t, c_char_p])
 _declare("scidb_foreach_finish", [P, P, POINTER(ForEachSummary)])
 _declare("scidb_run_log_json", [P, ctypes.c_int64, PP])
+_declare("scidb_jobs_json", [P, PP])
+_declare("scidb_clear_jobs", [P, c_char_p, POINTER(c_uint64)])
 
 
 def check(status):

@@ -5,7 +5,7 @@ import json
 import math
 import numbers
 import warnings
-from ctypes import byref, c_char_p, c_size_t, c_void_p
+from ctypes import byref, c_char_p, c_size_t, c_uint64, c_void_p
 
 import numpy as np
 
@@ -17,7 +17,8 @@ _current = None
 
 
 class Database:
-    """An open scidb database file. Create it with :func:`configure_database`."""
+    """An open scidb database: a DuckDB file or a PostgreSQL catalog.
+    Create it with :func:`configure_database`."""
 
     def __init__(self, path, dataset_schema_keys, lineage_path=None, data_path=None):
         path = str(path)
@@ -38,7 +39,10 @@ class Database:
             )
         )
         self._handle = Handle(out.value, lib.scidb_db_free)
-        self.path = path
+        # The core's name for it: a catalog URL without its password.
+        name = c_void_p()
+        check(lib.scidb_db_path(self._handle.ptr, byref(name)))
+        self.path = take_string(name.value)
         self.dataset_schema_keys = keys
         self.lineage_path = None if lineage_path is None else str(lineage_path)
 
@@ -57,6 +61,37 @@ class Database:
         files, nbytes = ctypes.c_uint64(), ctypes.c_uint64()
         check(lib.scidb_gc(self.ptr, byref(files), byref(nbytes)))
         return files.value, nbytes.value
+
+    @property
+    def is_shared(self):
+        """True for a PostgreSQL catalog, which many processes use at once;
+        False for a DuckDB file, which one process uses."""
+        out = ctypes.c_int32()
+        check(lib.scidb_db_is_shared(self.ptr, byref(out)))
+        return bool(out.value)
+
+    def jobs(self):
+        """The jobs of shared ``for_each`` runs (``reserve_jobs=True`` on a
+        PostgreSQL catalog) as a DataFrame: ``run_key``, ``function``,
+        ``position``, ``metadata`` (dict), ``status`` ("pending",
+        "reserved", "done", "failed"), ``host``, ``pid``, ``attempts``,
+        ``lease_until``, ``message``, ``updated_at``. Empty on a DuckDB file."""
+        import pandas as pd
+
+        p = c_void_p()
+        check(lib.scidb_jobs_json(self.ptr, byref(p)))
+        columns = ["run_key", "function", "position", "metadata", "status", "host", "pid",
+                   "attempts", "lease_until", "message", "updated_at"]
+        return pd.DataFrame(json.loads(take_string(p.value)), columns=columns)
+
+    def clear_jobs(self, status=None):
+        """Deletes the jobs with ``status`` ("pending", "reserved", "done",
+        "failed"; default: all), so the next ``for_each(...,
+        reserve_jobs=True)`` adds those combinations again: how failed
+        combinations are retried. Returns how many were deleted."""
+        n = c_uint64()
+        check(lib.scidb_clear_jobs(self.ptr, None if status is None else encode(status, "status"), byref(n)))
+        return n.value
 
     @property
     def ptr(self):

@@ -67,6 +67,8 @@ def for_each(
     progress=None,
     quiet=False,
     raise_on_error=False,
+    reserve_jobs=False,
+    lease_seconds=None,
     **iterables,
 ):
     """Runs ``fn`` once per combination of the ``iterables`` values and
@@ -92,6 +94,14 @@ def for_each(
       is a terminal); ``quiet=True`` prints nothing at all.
     - ``raise_on_error=True`` stops at the first failure and raises
       :class:`ForEachError` (what ran before it stays saved and logged).
+    - ``reserve_jobs=True`` (on a PostgreSQL catalog) shares the
+      combinations with every process running the same ``for_each``
+      (say, the tasks of a SLURM job array): each claims a few at a time,
+      atomically, so every combination runs once; what others ran is
+      reported as cached. A claim holds for ``lease_seconds`` (default
+      60), renewed while this process lives; a killed process's claims go
+      to another when they run out. See ``Database.jobs`` and
+      docs/cluster.md. On a DuckDB file it runs as without it.
 
     Returns a DataFrame with a row per combination: the iteration keys,
     ``status`` ("ran", "cached", "skipped", "failed" or "to_run"),
@@ -119,7 +129,10 @@ def for_each(
         "iterate": [[k, _values(k, v)] for k, v in iterables.items()],
         "inputs": spec_inputs,
         "outputs": [o.variable_name() for o in outputs],
+        "reserve_jobs": bool(reserve_jobs),
     }
+    if lease_seconds is not None:
+        spec["lease_seconds"] = float(lease_seconds)
     out = c_void_p()
     check(lib.scidb_foreach_new(db.ptr, json.dumps(spec).encode("utf-8"), byref(out)))
     plan = Handle(out.value, lib.scidb_foreach_free)

@@ -252,3 +252,34 @@ pub unsafe extern "C" fn scidb_db_data_path(
         Ok(())
     })
 }
+
+/// The database's name as a new string (free it with
+/// `scidb_string_free`): the DuckDB file's path, or a PostgreSQL
+/// catalog's URL without its password.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_db_path(
+    db: *const scidb_db,
+    out_path: *mut *mut c_char,
+) -> scidb_status {
+    guard(|| {
+        let db = arg_ref(db, "db")?;
+        let out = arg_out(out_path, "out_path")?;
+        *out = super::lineage::c_string(db.0.path().to_string(), "path")?.into_raw();
+        Ok(())
+    })
+}
+
+/// Writes 1 to `out_shared` when other processes may write the database
+/// too (a PostgreSQL catalog), else 0 (a DuckDB file).
+#[no_mangle]
+pub unsafe extern "C" fn scidb_db_is_shared(
+    db: *const scidb_db,
+    out_shared: *mut i32,
+) -> scidb_status {
+    guard(|| {
+        let db = arg_ref(db, "db")?;
+        let out = arg_out(out_shared, "out_shared")?;
+        *out = db.0.is_shared() as i32;
+        Ok(())
+    })
+}

@@ -463,3 +463,41 @@ pub unsafe extern "C" fn scidb_run_log_json(
         Ok(())
     })
 }
+
+/// The jobs of shared `for_each` runs (`"reserve_jobs": true` on a
+/// PostgreSQL catalog) as a new JSON text (free it with
+/// `scidb_string_free`): a list of objects with `run_key`, `function`,
+/// `position`, `metadata`, `status` ("pending", "reserved", "done",
+/// "failed"), `host`, `pid`, `attempts`, `lease_until`, `message` and
+/// `updated_at`; an empty list on a DuckDB file.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_jobs_json(
+    db: *const scidb_db,
+    out_json: *mut *mut c_char,
+) -> scidb_status {
+    guard(|| {
+        let db = arg_ref(db, "db")?;
+        let out = arg_out(out_json, "out_json")?;
+        *out = c_string(db.0.jobs_json()?, "the jobs")?.into_raw();
+        Ok(())
+    })
+}
+
+/// Deletes the jobs with `status` ("pending", "reserved", "done" or
+/// "failed"), or every job when `status` is NULL, so that the next run adds
+/// those combinations again (how failed ones are retried); writes how many
+/// were deleted.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_clear_jobs(
+    db: *const scidb_db,
+    status: *const c_char,
+    out_deleted: *mut u64,
+) -> scidb_status {
+    guard(|| {
+        let db = arg_ref(db, "db")?;
+        let status = arg_opt_str(status, "status")?;
+        let out = arg_out(out_deleted, "out_deleted")?;
+        *out = db.0.clear_jobs(status)?;
+        Ok(())
+    })
+}

@@ -223,7 +223,7 @@ pub unsafe extern "C" fn scidb_call_lookup(
         let db = arg_ref(db, "db")?;
         let c = call_mut(call)?;
         let out = arg_out(out_hit, "out_hit")?;
-        let found = db.0.lookup(&[&c.call]).pop().flatten();
+        let found = db.0.lookup(&[&c.call])?.pop().flatten();
         *out = remember(c, found)? as i32;
         Ok(())
     })
@@ -455,7 +455,7 @@ pub unsafe extern "C" fn scidb_call_cached(
             )));
         }
         let mut outputs = outputs_from_c(n, variables, metadata_jsons, std::ptr::null())?;
-        let found = db.0.lookup(&[&c.call]).pop().flatten();
+        let found = db.0.lookup(&[&c.call])?.pop().flatten();
         let hit = remember(c, found)?;
         let produced = if hit {
             None

@@ -2,6 +2,7 @@
 //! and writes the run log.
 
 use super::plan::{self, Combo, Status};
+use super::shared::SharedRun;
 use super::spec::{Source, Spec};
 use crate::error::{Error, Result};
 use crate::lineage::constant_value;
@@ -47,6 +48,11 @@ pub struct ForEach {
     cached_saved: bool,
     started_at_us: i64,
     run_id: Option<i64>,
+    /// The jobs of a run shared with other processes (`reserve_jobs` on
+    /// a PostgreSQL catalog); then work is claimed, not taken from `queue`.
+    shared: Option<SharedRun>,
+    /// Combinations of a shared run that failed here, not yet recorded.
+    failed_jobs: Vec<usize>,
 }
 
 impl ForEach {
@@ -59,8 +65,9 @@ impl ForEach {
             .map(|d| d.as_micros() as i64)
             .unwrap_or(0);
         let combos = plan::plan(db, &spec)?;
+        let shared = SharedRun::start(db, &spec, &combos)?;
         let queue = (0..combos.len())
-            .filter(|&i| combos[i].status == Status::ToRun)
+            .filter(|&i| shared.is_none() && combos[i].status == Status::ToRun)
             .collect();
         Ok(ForEach {
             spec,
@@ -71,6 +78,8 @@ impl ForEach {
             cached_saved: false,
             started_at_us,
             run_id: None,
+            shared,
+            failed_jobs: Vec::new(),
         })
     }
 
@@ -107,8 +116,21 @@ impl ForEach {
     pub fn next_batch(&mut self, db: &Database, max: usize) -> Result<Vec<WorkItem>> {
         self.check_open()?;
         self.save_cached(db);
-        let take = max.max(1).min(self.queue.len());
-        let indices: Vec<usize> = self.queue.drain(..take).collect();
+        let indices: Vec<usize> = match &self.shared {
+            Some(_) => {
+                // What ran is saved (and its jobs done) before more is claimed.
+                self.flush(db);
+                let shared = self
+                    .shared
+                    .as_ref()
+                    .ok_or_else(|| Error::corrupt("no shared run"))?;
+                shared.claim(db, max)?
+            }
+            None => {
+                let take = max.max(1).min(self.queue.len());
+                self.queue.drain(..take).collect()
+            }
+        };
         let mut ids: Vec<&str> = Vec::new();
         for &i in &indices {
             if let Some(call) = &self.combos[i].call {
@@ -181,6 +203,10 @@ impl ForEach {
     pub fn fail(&mut self, index: usize, message: &str) -> Result<()> {
         self.take_handed_out(index)?;
         self.set_failed(index, message.to_string());
+        if self.shared.is_some() {
+            // Recorded in the jobs table with the next save.
+            self.failed_jobs.push(index);
+        }
         Ok(())
     }
 
@@ -197,6 +223,13 @@ impl ForEach {
             .collect();
         for i in left {
             self.set_failed(i, "not run: the run was stopped before it".into());
+        }
+        if let Some(shared) = &self.shared {
+            shared.settle(db, &mut self.combos)?;
+            for c in self.combos.iter_mut().filter(|c| c.status == Status::ToRun) {
+                c.status = Status::Failed;
+                c.message = Some("not run: the run was stopped before it".into());
+            }
         }
         let summary = self.summary();
         let f = &self.spec.function;
@@ -362,6 +395,12 @@ impl ForEach {
     }
 
     fn flush(&mut self, db: &Database) {
+        if let Some(shared) = &self.shared {
+            for i in std::mem::take(&mut self.failed_jobs) {
+                let c = &self.combos[i];
+                shared.fail(db, c, c.message.as_deref().unwrap_or(""));
+            }
+        }
         let results = std::mem::take(&mut self.results);
         let work: Vec<(usize, Option<Vec<Value>>)> =
             results.into_iter().map(|(i, v)| (i, Some(v))).collect();
@@ -373,7 +412,7 @@ impl ForEach {
     /// Saves combinations' outputs (None: a cache hit's) in one
     /// transaction; when it fails, one combination at a time.
     fn save(&mut self, db: &Database, work: &[(usize, Option<Vec<Value>>)], done: Status) {
-        match self.save_together(db, work) {
+        match self.save_together(db, work, done == Status::Ran) {
             Ok(ids) => {
                 for ((i, _), ids) in work.iter().zip(ids) {
                     let c = &mut self.combos[*i];
@@ -392,15 +431,21 @@ impl ForEach {
                 } else {
                     "saving the outputs"
                 };
-                self.set_failed(work[0].0, format!("{what}: {}", e.message));
+                let message = format!("{what}: {}", e.message);
+                if let Some(shared) = &self.shared {
+                    shared.fail(db, &self.combos[work[0].0], &message);
+                }
+                self.set_failed(work[0].0, message);
             }
         }
     }
 
+    /// `jobs`: the combinations ran here, so a shared run's jobs are done.
     fn save_together(
         &self,
         db: &Database,
         work: &[(usize, Option<Vec<Value>>)],
+        jobs: bool,
     ) -> Result<Vec<Vec<String>>> {
         let mut batch = Vec::with_capacity(work.len());
         for (i, values) in work {
@@ -423,6 +468,9 @@ impl ForEach {
                 .collect();
             batch.push(CallOutputs { call, outputs });
         }
-        db.save_outputs(&batch)
+        match (&self.shared, jobs) {
+            (Some(s), true) => db.save_outputs_of_jobs(&batch, &s.run_key, &s.worker),
+            _ => db.save_outputs(&batch),
+        }
     }
 }

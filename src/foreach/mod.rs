@@ -14,8 +14,9 @@
 mod engine;
 pub mod parallel;
 mod plan;
+mod shared;
 mod spec;
 
 pub use engine::{ForEach, Summary, WorkItem};
 pub use plan::Status;
-pub use spec::{InputSpec, Source, Spec};
+pub use spec::{InputSpec, Source, Spec, DEFAULT_LEASE_SECONDS};

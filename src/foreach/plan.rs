@@ -72,7 +72,7 @@ pub(crate) fn plan(db: &Database, spec: &Spec) -> Result<Vec<Combo>> {
         )?);
     }
     let calls: Vec<&Call> = combos.iter().filter_map(|c| c.call.as_ref()).collect();
-    let hits = db.lookup(&calls);
+    let hits = db.lookup(&calls)?;
     let mut hits = hits.into_iter();
     for c in combos.iter_mut().filter(|c| c.call.is_some()) {
         if let Some(Some(_)) = hits.next() {

@@ -37,7 +37,16 @@ pub struct Spec {
     pub iterate: Vec<(String, Vec<MetaValue>)>,
     pub inputs: Vec<InputSpec>,
     pub outputs: Vec<String>,
+    /// Share the combinations with every process running the same
+    /// description on the same (PostgreSQL) catalog (see `store::jobs`).
+    pub reserve_jobs: bool,
+    /// How long a claimed combination stays this process's without a
+    /// renewal (renewed every third of it while the process lives).
+    pub lease: std::time::Duration,
 }
+
+/// The lease of claimed jobs unless the description sets `lease_seconds`.
+pub const DEFAULT_LEASE_SECONDS: f64 = 60.0;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,6 +56,9 @@ struct SpecJson {
     iterate: Vec<(String, Vec<Json>)>,
     inputs: Vec<InputJson>,
     outputs: Vec<String>,
+    #[serde(default)]
+    reserve_jobs: bool,
+    lease_seconds: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -75,7 +87,8 @@ impl Spec {
     ///   "iterate": [["subject", [1, 2]], ["session", []]],
     ///   "inputs": [{"name": "signal", "variable": "RawEMG", "fixed"?: {...}},
     ///              {"name": "smoothing", "constant": 0.2}],
-    ///   "outputs": ["FilteredEMG"]}`.
+    ///   "outputs": ["FilteredEMG"],
+    ///   "reserve_jobs"?: false, "lease_seconds"?: 60}`.
     pub fn from_json(text: &str) -> Result<Spec> {
         let s: SpecJson = serde_json::from_str(text)
             .map_err(|e| Error::invalid(format!("for_each description: {e}")))?;
@@ -124,12 +137,20 @@ impl Spec {
             });
         }
         let n_outputs = s.n_outputs.unwrap_or(s.outputs.len() as u32);
+        let lease_seconds = s.lease_seconds.unwrap_or(DEFAULT_LEASE_SECONDS);
+        if !(lease_seconds.is_finite() && (0.1..=86_400.0).contains(&lease_seconds)) {
+            return Err(Error::invalid(format!(
+                "lease_seconds must be between 0.1 and 86400, not {lease_seconds}"
+            )));
+        }
         let spec = Spec {
             function,
             n_outputs,
             iterate,
             inputs,
             outputs: s.outputs,
+            reserve_jobs: s.reserve_jobs,
+            lease: std::time::Duration::from_secs_f64(lease_seconds),
         };
         spec.check()?;
         Ok(spec)
@@ -183,6 +204,44 @@ impl Spec {
         }
         // Names, constants and output counts are checked as a call's.
         self.template_call().map(|_| ())
+    }
+
+    /// What names the run in the jobs table: the same for every process
+    /// running this description (function, iteration, inputs, outputs),
+    /// whenever it starts.
+    pub fn run_key(&self) -> String {
+        let iterate: Vec<Json> = self
+            .iterate
+            .iter()
+            .map(|(k, vs)| {
+                serde_json::json!([k, vs.iter().map(MetaValue::canonical).collect::<Vec<_>>()])
+            })
+            .collect();
+        let inputs: Vec<Json> = self
+            .inputs
+            .iter()
+            .map(|i| match &i.source {
+                Source::Variable { variable, fixed } => serde_json::json!([
+                    i.name,
+                    "variable",
+                    variable,
+                    metadata::to_json_object(fixed)
+                ]),
+                Source::Constant(c) => serde_json::json!([i.name, "constant", c.canonical()]),
+            })
+            .collect();
+        let text = serde_json::json!({
+            "function": self.function.hash(),
+            "n_outputs": self.n_outputs,
+            "iterate": iterate,
+            "inputs": inputs,
+            "outputs": self.outputs,
+        })
+        .to_string();
+        let mut h = blake3::Hasher::new();
+        h.update(b"scidb:run:v1\0");
+        h.update(text.as_bytes());
+        h.finalize().to_hex()[..32].to_string()
     }
 
     /// A call with the constants but no inputs yet: each combination's

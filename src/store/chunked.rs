@@ -15,8 +15,9 @@
 
 use super::payload::{read_exact_at, Format, PayloadStore, TempFile};
 use super::preview::{Preview, KIND_OTHER};
+use super::sql::Conn;
 use super::tables::{BatchFile, BatchReader};
-use super::{find, npy, record_id, Batch, Database, Prepared};
+use super::{find, npy, record_id, Batch, Database, Inner, Prepared};
 use crate::chunked::{Chunk, ChunkRef, Header, Layout, Rechunker, Stored, IN_PAYLOAD_FILE};
 use crate::codec;
 use crate::error::{Error, ErrorKind, Result, ResultExt};
@@ -24,7 +25,6 @@ use crate::hash::ChunkedHasher;
 use crate::metadata::{self, Metadata, Query};
 use crate::value::{table_from_batch, Array, Value};
 use arrow::array::{AsArray, RecordBatch};
-use duckdb::{params, Connection};
 use std::fs::File;
 use std::sync::Arc;
 
@@ -123,7 +123,7 @@ impl Database {
     /// the newest at one location) for reading chunk by chunk.
     pub fn chunk_reader(self: &Arc<Self>, variable: &str, query: &Query) -> Result<ChunkReader> {
         let info = {
-            let inner = self.lock();
+            let inner = self.fresh()?;
             self.require_variable(&inner, variable)?;
             let matches = find::matching(&inner.conn, &self.schema_keys, variable, query, true)?;
             if matches.is_empty() {
@@ -152,7 +152,7 @@ impl Database {
         record_id: &str,
     ) -> Result<ChunkReader> {
         let info = {
-            let inner = self.lock();
+            let inner = self.fresh()?;
             find::by_id(&inner.conn, &self.schema_keys, variable, record_id, true)?
         };
         ChunkReader::new(Arc::clone(self), info)
@@ -222,8 +222,25 @@ impl Database {
         mut file: TempFile,
         format: Format,
     ) -> Result<String> {
-        let mut inner = self.lock();
-        if !self.payloads.holds(hash, format, Some(file.written()?)) {
+        let written = file.written()?;
+        self.writing(|inner| {
+            self.commit_chunked_in(inner, variable, meta, hash, header, file, written, format)
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn commit_chunked_in(
+        &self,
+        inner: &mut Inner,
+        variable: &str,
+        meta: &Metadata,
+        hash: &str,
+        header: Header,
+        file: TempFile,
+        written: u64,
+        format: Format,
+    ) -> Result<String> {
+        if !self.payloads.holds(hash, format, Some(written)) {
             file.commit(hash, format)?;
         }
         let record_id = record_id(variable, &metadata::to_json_object(meta), hash);
@@ -246,8 +263,8 @@ impl Database {
             table: None,
         };
         let mut batch = Batch::default();
-        self.plan_record(&inner, &mut batch, prepared)?;
-        self.commit(&mut inner, batch, |_| Ok(()))?;
+        self.plan_record(inner, &mut batch, prepared)?;
+        self.commit(inner, batch, |_| Ok(()))?;
         Ok(record_id)
     }
 }
@@ -401,14 +418,17 @@ fn check_hash(h: ChunkedHasher, header: &Header, hash: &str, record_id: &str) ->
 /// Layout 1: the bytes of stored chunk `i`, from `_scidb_words`. Rows come
 /// back in the order they were appended (DuckDB preserves insertion order
 /// for a filtered scan).
-fn read_words(conn: &Connection, header: &Header, i: usize) -> Result<Vec<u8>> {
+fn read_words(conn: &Conn, header: &Header, i: usize) -> Result<Vec<u8>> {
+    let conn = conn
+        .duck()
+        .ok_or_else(|| Error::corrupt("layout-1 chunk words exist only in DuckDB files"))?;
     let len = header.chunk_bytes[i];
     let mut out = Vec::new();
     out.try_reserve_exact(len.div_ceil(8) as usize * 8)
         .map_err(|_| Error::io(format!("cannot allocate {len} bytes for a chunk")))?;
     let mut stmt =
         conn.prepare_cached("SELECT w FROM _scidb_words WHERE stream = ? AND chunk = ?")?;
-    for batch in stmt.query_arrow(params![header.stream as i64, i as i32])? {
+    for batch in stmt.query_arrow(duckdb::params![header.stream as i64, i as i32])? {
         let words = batch
             .column(0)
             .as_primitive_opt::<arrow::datatypes::Int64Type>()
@@ -432,7 +452,7 @@ fn read_words(conn: &Connection, header: &Header, i: usize) -> Result<Vec<u8>> {
 /// rows (tables with binary columns cannot be loaded whole). Its content
 /// hash is checked, since every byte is read.
 pub(super) fn load_whole(
-    conn: &Connection,
+    conn: &Conn,
     store: &PayloadStore,
     record_id: &str,
     hash: &str,

@@ -6,9 +6,9 @@
 //! and reports the keys that would choose when there are several.
 
 use super::schema::key_column;
+use super::sql::{args, Arg, Conn};
 use crate::error::{Error, ErrorKind, Result, ResultExt};
 use crate::metadata::{self, MetaValue, Metadata, Query};
-use duckdb::Connection;
 use std::collections::BTreeMap;
 
 /// A record without its value.
@@ -51,7 +51,7 @@ impl RecordInfo {
 /// Records of a variable matching a query, every version, ordered by
 /// location then version; with their value blobs when `with_blobs`.
 pub fn matching(
-    conn: &Connection,
+    conn: &Conn,
     schema_keys: &[String],
     variable: &str,
     query: &Query,
@@ -61,7 +61,7 @@ pub fn matching(
 }
 
 fn fetch(
-    conn: &Connection,
+    conn: &Conn,
     schema_keys: &[String],
     variable: &str,
     query: &Query,
@@ -76,22 +76,21 @@ fn fetch(
         if key_cols.is_empty() { "" } else { ", " },
         key_cols.join(", ")
     );
-    let mut args: Vec<String> = vec![variable.to_string()];
+    let mut args: Vec<Arg<'_>> = vec![Arg::from(variable)];
     if let Some(id) = record_id {
         sql.push_str(" AND record_id = ?");
-        args.push(id.to_string());
+        args.push(Arg::from(id));
     }
     for (k, col) in schema_keys.iter().zip(&key_cols) {
         if let Some(values) = query.get(k) {
             let marks = vec!["?"; values.len()].join(", ");
             sql.push_str(&format!(" AND {col} IN ({marks})"));
-            args.extend(values.iter().map(MetaValue::canonical));
+            args.extend(values.iter().map(|v| Arg::from(v.canonical())));
         }
     }
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(duckdb::params_from_iter(args.iter()))?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
+    let rows = conn.query(&sql, &args)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for mut row in rows {
         let variant_json: String = row.get(4)?;
         let mut location = Vec::with_capacity(schema_keys.len());
         for i in 0..schema_keys.len() {
@@ -111,7 +110,7 @@ fn fetch(
             location,
             variant: metadata::from_json_object(&variant_json)?,
             variant_json,
-            blob: row.get(5)?,
+            blob: row.take(5)?,
         });
     }
     // Version keys are matched here; schema keys were matched in SQL.
@@ -251,21 +250,19 @@ fn ambiguity(variants: &[RecordInfo], schema_keys: &[String]) -> Error {
 /// A record by its id, checking its variable type when one is given; with
 /// its value blob when `with_blob`.
 pub fn by_id(
-    conn: &Connection,
+    conn: &Conn,
     schema_keys: &[String],
     variable: Option<&str>,
     record_id: &str,
     with_blob: bool,
 ) -> Result<RecordInfo> {
-    let name: Option<String> = {
-        let mut stmt =
-            conn.prepare_cached("SELECT variable FROM _scidb_records WHERE record_id = ?")?;
-        let mut rows = stmt.query([record_id])?;
-        match rows.next()? {
-            Some(r) => Some(r.get(0)?),
-            None => None,
-        }
-    };
+    let name: Option<String> = conn
+        .query_opt(
+            "SELECT variable FROM _scidb_records WHERE record_id = ?",
+            args![record_id],
+        )?
+        .map(|r| r.get(0))
+        .transpose()?;
     let name = name.ok_or_else(|| Error::not_found(format!("no record has id '{record_id}'")))?;
     if let Some(v) = variable {
         if v != name {

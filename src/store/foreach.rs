@@ -2,11 +2,11 @@
 //! variable type without their values, values of many records in one
 //! query, and the run log (see docs/foreach.md).
 
-use super::{find, now, payload, Database, RecordInfo};
+use super::sql::{args, now, Arg, Conn};
+use super::{find, payload, Database, RecordInfo};
 use crate::error::{Error, Result, ResultExt};
 use crate::metadata::Query;
 use crate::value::Value;
-use duckdb::{params, Connection};
 use std::collections::HashMap;
 
 /// Ids per value query: keeps the statement's parameter list small.
@@ -40,8 +40,8 @@ pub struct RunRow {
     pub counts: [u64; 4],
 }
 
-pub(crate) fn create_tables(conn: &Connection) -> Result<()> {
-    conn.execute_batch(
+pub(crate) fn create_tables(conn: &Conn) -> Result<()> {
+    conn.batch(
         "CREATE TABLE IF NOT EXISTS _scidb_runs (
             run_id BIGINT NOT NULL,
             function_name VARCHAR NOT NULL,
@@ -70,7 +70,7 @@ impl Database {
     /// The newest record of every location and variant of `variable`
     /// matching `query`, without values; none when the type has no records.
     pub fn candidates(&self, variable: &str, query: &Query) -> Result<Vec<RecordInfo>> {
-        let inner = self.lock();
+        let inner = self.fresh()?;
         if !inner.signatures.contains_key(variable) {
             return Ok(Vec::new());
         }
@@ -89,12 +89,11 @@ impl Database {
                 "SELECT record_id, content_hash, value FROM _scidb_records \
                  WHERE record_id IN ({marks})"
             );
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let mut rows = stmt.query(duckdb::params_from_iter(chunk.iter()))?;
-            while let Some(r) = rows.next()? {
+            let ids: Vec<Arg<'_>> = chunk.iter().map(|id| Arg::from(*id)).collect();
+            for mut r in conn.query(&sql, &ids)? {
                 let id: String = r.get(0)?;
                 let hash: String = r.get(1)?;
-                let blob: Vec<u8> = r.get(2)?;
+                let blob: Vec<u8> = r.take(2)?;
                 let value = payload::decode(conn, &self.payloads, &id, &hash, &blob)?;
                 out.insert(id, value);
             }
@@ -108,49 +107,67 @@ impl Database {
     /// Writes a run and its iterations in one transaction; returns the
     /// run's id (one more than the largest so far).
     pub fn write_run_log(&self, run: &RunRow, rows: &[LogRow]) -> Result<i64> {
-        let inner = self.lock();
-        let conn = &inner.conn;
-        super::in_transaction(conn, || {
-            let run_id: i64 = conn
-                .query_row(
-                    "SELECT coalesce(max(run_id), 0) + 1 FROM _scidb_runs",
-                    [],
-                    |r| r.get(0),
+        self.writing(|inner| {
+            let conn = &inner.conn;
+            let write = || {
+                // Numbered under the writer lock on a shared catalog.
+                let run_id: i64 = conn
+                    .query_one("SELECT coalesce(max(run_id), 0) + 1 FROM _scidb_runs", &[])
+                    .and_then(|r| r.get(0))
+                    .context("numbering the run")?;
+                let c = run.counts;
+                conn.execute(
+                    "INSERT INTO _scidb_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    &[
+                        Arg::from(run_id),
+                        Arg::from(&run.function_name),
+                        Arg::from(&run.language),
+                        Arg::from(&run.function_hash),
+                        Arg::from(&run.outputs_json),
+                        Arg::Time(run.started_at_us),
+                        now(),
+                        Arg::Int(c[0] as i64),
+                        Arg::Int(c[1] as i64),
+                        Arg::Int(c[2] as i64),
+                        Arg::Int(c[3] as i64),
+                    ],
                 )
-                .context("numbering the run")?;
-            let c = run.counts;
-            conn.prepare_cached(
-                "INSERT INTO _scidb_runs VALUES (?, ?, ?, ?, ?, make_timestamp(?), ?, ?, ?, ?, ?)",
-            )?
-            .execute(params![
-                run_id,
-                run.function_name,
-                run.language,
-                run.function_hash,
-                run.outputs_json,
-                run.started_at_us,
-                now(),
-                c[0] as i64,
-                c[1] as i64,
-                c[2] as i64,
-                c[3] as i64
-            ])
-            .context("recording the run")?;
-            let mut app = conn.appender("_scidb_run_log")?;
-            for r in rows {
-                app.append_row(params![
-                    run_id,
-                    r.position as i64,
-                    r.metadata_json,
-                    r.status,
-                    r.message,
-                    r.record_ids_json,
-                    r.cache_key
-                ])
-                .context("recording an iteration in the run log")?;
+                .context("recording the run")?;
+                let log: Vec<Vec<Arg<'_>>> = rows
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            Arg::from(run_id),
+                            Arg::Int(r.position as i64),
+                            Arg::from(&r.metadata_json),
+                            Arg::from(r.status),
+                            Arg::from(r.message.as_ref()),
+                            Arg::from(&r.record_ids_json),
+                            Arg::from(r.cache_key.as_ref()),
+                        ]
+                    })
+                    .collect();
+                conn.append(
+                    "_scidb_run_log",
+                    &[
+                        "run_id",
+                        "position",
+                        "metadata",
+                        "status",
+                        "message",
+                        "record_ids",
+                        "cache_key",
+                    ],
+                    &log,
+                )
+                .context("recording the run log")?;
+                Ok(run_id)
+            };
+            if conn.is_shared() {
+                write()
+            } else {
+                super::in_transaction(conn, write)
             }
-            app.flush().context("recording the run log")?;
-            Ok(run_id)
         })
     }
 
@@ -163,33 +180,30 @@ impl Database {
         let run_id: i64 = if run_id > 0 {
             run_id
         } else {
-            conn.query_row(
-                "SELECT coalesce(max(run_id), 0) FROM _scidb_runs",
-                [],
-                |r| r.get(0),
-            )?
+            conn.query_one("SELECT coalesce(max(run_id), 0) FROM _scidb_runs", &[])?
+                .get(0)?
         };
-        let mut stmt = conn.prepare_cached(
+        let rows = conn.query(
             "SELECT position, metadata, status, message, record_ids, cache_key \
              FROM _scidb_run_log WHERE run_id = ? ORDER BY position",
+            args![run_id],
         )?;
-        let mut rows = stmt.query([run_id])?;
         let mut out = Vec::new();
         let parse = |text: &str| {
             serde_json::from_str::<serde_json::Value>(text)
                 .map_err(|e| Error::corrupt(format!("run log of run {run_id}: {e}")))
         };
-        while let Some(r) = rows.next()? {
+        for r in rows {
             let meta: String = r.get(1)?;
             let ids: String = r.get(4)?;
             out.push(serde_json::json!({
                 "run_id": run_id,
-                "position": r.get::<_, i64>(0)?,
+                "position": r.get::<i64>(0)?,
                 "metadata": parse(&meta)?,
-                "status": r.get::<_, String>(2)?,
-                "message": r.get::<_, Option<String>>(3)?,
+                "status": r.get::<String>(2)?,
+                "message": r.get::<Option<String>>(3)?,
                 "record_ids": parse(&ids)?,
-                "cache_key": r.get::<_, Option<String>>(5)?,
+                "cache_key": r.get::<Option<String>>(5)?,
             }));
         }
         Ok(serde_json::Value::Array(out).to_string())

@@ -7,12 +7,12 @@
 //! with the record ids they were loaded from). Cache lookups are answered
 //! from memory; what is written commits in the transaction of the save.
 
-use super::{find, now, record_id, Batch, Database, Inner};
+use super::sql::{args, now, Arg, Conn, Dialect};
+use super::{find, record_id, Batch, Database, Inner};
 use crate::error::{Error, Result, ResultExt};
 use crate::lineage::{Call, Input};
 use crate::metadata::{self, Metadata};
 use crate::value::Value;
-use duckdb::{params, Connection, OptionalExt};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value as Json;
 use std::collections::{HashMap, HashSet};
@@ -50,10 +50,17 @@ pub struct CallOutputs<'a> {
     pub outputs: Vec<OutputSave<'a>>,
 }
 
-pub(crate) fn create_tables(conn: &Connection) -> Result<()> {
-    conn.execute_batch(
+pub(crate) fn create_tables(conn: &Conn) -> Result<()> {
+    // A shared catalog's unique keys are its own guarantee that processes
+    // never record one call twice; a DuckDB file has one writer, whose
+    // memory stands in for them (they cost more per insert there).
+    let unique = match conn.dialect() {
+        Dialect::Postgres => " PRIMARY KEY",
+        Dialect::DuckDb => "",
+    };
+    conn.batch(&format!(
         "CREATE TABLE IF NOT EXISTS _scidb_calls (
-            call_key VARCHAR NOT NULL,
+            call_key VARCHAR NOT NULL{unique},
             function_name VARCHAR NOT NULL,
             language VARCHAR NOT NULL,
             function_hash VARCHAR NOT NULL,
@@ -63,7 +70,7 @@ pub(crate) fn create_tables(conn: &Connection) -> Result<()> {
             constants VARCHAR NOT NULL,
             recorded_at TIMESTAMP NOT NULL);
         CREATE TABLE IF NOT EXISTS _scidb_lineage (
-            lineage_id BIGINT NOT NULL,
+            lineage_id BIGINT NOT NULL{unique},
             record_id VARCHAR NOT NULL,
             call_key VARCHAR NOT NULL,
             output_index INTEGER NOT NULL,
@@ -73,43 +80,56 @@ pub(crate) fn create_tables(conn: &Connection) -> Result<()> {
             position INTEGER NOT NULL,
             name VARCHAR NOT NULL,
             record_id VARCHAR,
-            content_hash VARCHAR NOT NULL);",
-    )
+            content_hash VARCHAR NOT NULL);"
+    ))
     .context("creating the lineage tables")
 }
 
-/// The saved calls, and the id the next lineage row gets.
-pub(crate) fn load_calls(conn: &Connection) -> Result<(HashMap<String, CallEntry>, i64)> {
-    let mut calls = HashMap::new();
-    let mut stmt = conn.prepare("SELECT call_key, n_outputs FROM _scidb_calls")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?;
-    for row in rows {
-        let (key, n) = row?;
-        calls.insert(
-            key,
-            CallEntry {
-                n_outputs: n,
-                outputs: vec![Vec::new(); n as usize],
-            },
-        );
+/// Brings the saved calls up to date: every call on the first read, then
+/// the lineage rows newer than those seen (lineage ids grow in commit
+/// order, see `WRITER_LOCK`), with their calls.
+pub(super) fn refresh_calls(inner: &mut Inner) -> Result<()> {
+    let conn = &inner.conn;
+    if inner.next_lineage_id == 1 {
+        for r in conn.query("SELECT call_key, n_outputs FROM _scidb_calls", &[])? {
+            let n: u32 = r.get(1)?;
+            inner.calls.insert(r.get(0)?, CallEntry::new(n));
+        }
     }
-    let mut stmt = conn.prepare(
-        "SELECT call_key, output_index, record_id, lineage_id FROM _scidb_lineage \
-         ORDER BY lineage_id",
+    let rows = conn.query(
+        "SELECT l.call_key, c.n_outputs, l.output_index, l.record_id, l.lineage_id \
+         FROM _scidb_lineage l JOIN _scidb_calls c ON c.call_key = l.call_key \
+         WHERE l.lineage_id >= ? ORDER BY l.lineage_id",
+        args![inner.next_lineage_id],
     )?;
-    let mut rows = stmt.query([])?;
-    let mut next_id = 1;
-    while let Some(r) = rows.next()? {
+    for r in rows {
         let key: String = r.get(0)?;
-        let index: u32 = r.get(1)?;
-        let slot = calls
-            .get_mut(&key)
-            .and_then(|c| c.outputs.get_mut(index as usize))
-            .ok_or_else(|| Error::corrupt(format!("lineage names an unknown call {key}")))?;
-        slot.push(r.get(2)?);
-        next_id = r.get::<_, i64>(3)? + 1;
+        let n: u32 = r.get(1)?;
+        let index: u32 = r.get(2)?;
+        let slot = inner
+            .calls
+            .entry(key.clone())
+            .or_insert_with(|| CallEntry::new(n))
+            .outputs
+            .get_mut(index as usize)
+            .ok_or_else(|| {
+                Error::corrupt(format!(
+                    "lineage names output {index} of call {key}, which has {n}"
+                ))
+            })?;
+        slot.push(r.get(3)?);
+        inner.next_lineage_id = r.get::<i64>(4)? + 1;
     }
-    Ok((calls, next_id))
+    Ok(())
+}
+
+impl CallEntry {
+    fn new(n_outputs: u32) -> Self {
+        CallEntry {
+            n_outputs,
+            outputs: vec![Vec::new(); n_outputs as usize],
+        }
+    }
 }
 
 /// What a batch adds to the lineage tables: calls seen for the first time,
@@ -164,13 +184,7 @@ impl LineagePlan<'_> {
     fn remember(self, inner: &mut Inner) {
         for (key, call) in self.calls {
             let n = call.output_count().unwrap_or(1);
-            inner.calls.insert(
-                key.to_string(),
-                CallEntry {
-                    n_outputs: n,
-                    outputs: vec![Vec::new(); n as usize],
-                },
-            );
+            inner.calls.insert(key.to_string(), CallEntry::new(n));
         }
         for r in self.rows {
             if let Some(slot) = inner
@@ -197,7 +211,7 @@ struct LineageRow<'a> {
 impl Database {
     /// The content hash of a saved record.
     pub fn record_hash(&self, record_id: &str) -> Result<String> {
-        self.lock()
+        self.fresh()?
             .records
             .get(record_id)
             .cloned()
@@ -206,10 +220,10 @@ impl Database {
 
     /// Looks calls up in the cache. For each call: its saved outputs (the
     /// newest record of each) when every output has been saved, else None.
-    pub fn lookup(&self, calls: &[&Call]) -> Vec<Option<Vec<CachedOutput>>> {
+    pub fn lookup(&self, calls: &[&Call]) -> Result<Vec<Option<Vec<CachedOutput>>>> {
         let keys: Vec<String> = calls.iter().map(|c| c.key()).collect();
-        let inner = self.lock();
-        keys.iter().map(|k| cached_outputs(&inner, k)).collect()
+        let inner = self.fresh()?;
+        Ok(keys.iter().map(|k| cached_outputs(&inner, k)).collect())
     }
 
     /// Saves the outputs of calls, with their lineage, in one transaction:
@@ -219,25 +233,39 @@ impl Database {
     /// call and output. Saving what a cache hit returned under metadata it
     /// was already saved with writes nothing.
     pub fn save_outputs(&self, batch: &[CallOutputs<'_>]) -> Result<Vec<Vec<String>>> {
+        self.writing(|inner| self.save_outputs_in(inner, batch, None))
+    }
+
+    /// As [`Database::save_outputs`], and marks the calls' jobs of a
+    /// shared run done in the same transaction (see `jobs`).
+    pub fn save_outputs_of_jobs(
+        &self,
+        batch: &[CallOutputs<'_>],
+        run_key: &str,
+        worker: &super::jobs::Worker,
+    ) -> Result<Vec<Vec<String>>> {
+        self.writing(|inner| self.save_outputs_in(inner, batch, Some((run_key, worker))))
+    }
+
+    fn save_outputs_in(
+        &self,
+        inner: &mut Inner,
+        batch: &[CallOutputs<'_>],
+        jobs: Option<(&str, &super::jobs::Worker)>,
+    ) -> Result<Vec<Vec<String>>> {
         let keys: Vec<String> = batch.iter().map(|c| c.call.key()).collect();
-        let mut inner = self.lock();
         // Outputs given without a value are cache hits: find the records.
         let mut sources: Vec<Vec<Option<(String, String)>>> = Vec::new();
         let mut metas: Vec<Vec<Metadata>> = Vec::new();
         for (c, key) in batch.iter().zip(&keys) {
-            check_outputs(&inner, c, key)?;
+            check_outputs(inner, c, key)?;
             let mut call_sources = Vec::new();
             let mut call_metas = Vec::new();
             for out in &c.outputs {
                 call_metas.push(with_constants(&out.metadata, c.call)?);
                 call_sources.push(match out.value {
                     Some(_) => None,
-                    None => Some(cached_output(
-                        &inner,
-                        key,
-                        out.index,
-                        &c.call.function.name,
-                    )?),
+                    None => Some(cached_output(inner, key, out.index, &c.call.function.name)?),
                 });
             }
             sources.push(call_sources);
@@ -270,7 +298,7 @@ impl Database {
             }
         }
         let existing: Vec<&str> = existing.iter().map(String::as_str).collect();
-        self.check_newer(&inner, &mut plan, &existing)?;
+        self.check_newer(inner, &mut plan, &existing)?;
         let mut record_ids = Vec::with_capacity(batch.len());
         for (ci, c) in batch.iter().enumerate() {
             let mut ids = Vec::with_capacity(c.outputs.len());
@@ -281,12 +309,12 @@ impl Database {
                     (Some(v), _) => {
                         let p = self.prepare(out.variable, meta, v)?;
                         let id = p.record_id.clone();
-                        self.plan_record(&inner, &mut plan, p)?;
+                        self.plan_record(inner, &mut plan, p)?;
                         id
                     }
                     (None, Some((_, hash))) => {
                         let id = self.target_id(out.variable, &meta, hash)?;
-                        self.plan_existing(&inner, &mut plan, &id)?;
+                        self.plan_existing(inner, &mut plan, &id)?;
                         id
                     }
                     (None, None) => {
@@ -297,11 +325,24 @@ impl Database {
             }
             record_ids.push(ids);
         }
-        let lineage = plan_lineage(&inner, batch, &keys, &record_ids);
+        let lineage = plan_lineage(inner, batch, &keys, &record_ids);
         plan.lineage_writes = lineage.calls.len() + lineage.rows.len();
-        self.commit(&mut inner, plan, |conn| append_lineage(conn, &lineage))
-            .context("saving with lineage")?;
-        lineage.remember(&mut inner);
+        if jobs.is_some() {
+            // Never the lone simple write: the jobs' rows change too.
+            plan.lineage_writes += 1;
+        }
+        self.commit(inner, plan, |conn| {
+            append_lineage(conn, &lineage)?;
+            match jobs {
+                Some((run_key, worker)) => {
+                    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                    super::jobs::mark_done(conn, run_key, &keys, worker)
+                }
+                None => Ok(()),
+            }
+        })
+        .context("saving with lineage")?;
+        lineage.remember(inner);
         Ok(record_ids)
     }
 
@@ -311,7 +352,7 @@ impl Database {
         Ok(record_id(variable, &metadata::to_json_object(meta), hash))
     }
 
-    fn load_value(&self, conn: &Connection, id: &str) -> Result<Value> {
+    fn load_value(&self, conn: &Conn, id: &str) -> Result<Value> {
         let info = find::by_id(conn, &self.schema_keys, None, id, true)?;
         self.with_values(conn, vec![info])?
             .pop()
@@ -321,7 +362,7 @@ impl Database {
 
     /// What produced a record: None when it was saved without lineage.
     pub fn provenance(&self, record_id: &str) -> Result<Option<Provenance>> {
-        let inner = self.lock();
+        let inner = self.fresh()?;
         self.provenance_of(&inner, record_id)
     }
 
@@ -329,7 +370,7 @@ impl Database {
     /// it was computed from: one step per record with lineage, the record
     /// first, then breadth-first upstream, each record once.
     pub fn upstream_provenance(&self, record_id: &str) -> Result<Vec<Provenance>> {
-        let inner = self.lock();
+        let inner = self.fresh()?;
         let mut steps: Vec<Provenance> = Vec::new();
         let mut queue = std::collections::VecDeque::from([record_id.to_string()]);
         let mut seen = std::collections::HashSet::new();
@@ -350,36 +391,39 @@ impl Database {
         let conn = &inner.conn;
         let info = find::by_id(conn, &self.schema_keys, None, record_id, false)?;
         let row = conn
-            .prepare_cached(
+            .query_opt(
                 "SELECT l.lineage_id, l.call_key, l.output_index, CAST(l.recorded_at AS VARCHAR), \
                  c.function_name, c.language, c.function_hash, c.source_hash, \
                  c.function_version, c.n_outputs, c.constants \
                  FROM _scidb_lineage l JOIN _scidb_calls c ON c.call_key = l.call_key \
                  WHERE l.record_id = ? ORDER BY l.lineage_id DESC LIMIT 1",
-            )?
-            .query_row([record_id], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    Provenance {
-                        record_id: record_id.to_string(),
-                        variable: info.variable.clone(),
-                        metadata: Json::Null,
-                        cache_key: r.get(1)?,
-                        output_index: r.get(2)?,
-                        recorded_at: r.get(3)?,
-                        function_name: r.get(4)?,
-                        language: r.get(5)?,
-                        function_hash: r.get(6)?,
-                        source_hash: r.get(7)?,
-                        function_version: r.get(8)?,
-                        n_outputs: r.get(9)?,
-                        constants: Constants(Vec::new()),
-                        inputs: Vec::new(),
-                    },
-                    r.get::<_, String>(10)?,
-                ))
+                args![record_id],
+            )
+            .and_then(|row| {
+                row.map(|r| -> Result<_> {
+                    Ok((
+                        r.get::<i64>(0)?,
+                        Provenance {
+                            record_id: record_id.to_string(),
+                            variable: info.variable.clone(),
+                            metadata: Json::Null,
+                            cache_key: r.get(1)?,
+                            output_index: r.get(2)?,
+                            recorded_at: r.get(3)?,
+                            function_name: r.get(4)?,
+                            language: r.get(5)?,
+                            function_hash: r.get(6)?,
+                            source_hash: r.get(7)?,
+                            function_version: r.get(8)?,
+                            n_outputs: r.get(9)?,
+                            constants: Constants(Vec::new()),
+                            inputs: Vec::new(),
+                        },
+                        r.get::<String>(10)?,
+                    ))
+                })
+                .transpose()
             })
-            .optional()
             .context(format!("reading the lineage of {record_id}"))?;
         let Some((lineage_id, mut p, constants)) = row else {
             return Ok(None);
@@ -391,13 +435,13 @@ impl Database {
             serde_json::from_str(&constants)
                 .map_err(|e| Error::corrupt(format!("constants of {record_id}: {e}")))?,
         );
-        let mut stmt = conn.prepare_cached(
+        let rows = conn.query(
             "SELECT i.name, i.record_id, i.content_hash, r.variable \
              FROM _scidb_lineage_inputs i LEFT JOIN _scidb_records r ON r.record_id = i.record_id \
              WHERE i.lineage_id = ? ORDER BY i.position",
+            args![lineage_id],
         )?;
-        let mut rows = stmt.query([lineage_id])?;
-        while let Some(r) = rows.next()? {
+        for r in rows {
             p.inputs.push(ProvenanceInput {
                 name: r.get(0)?,
                 record_id: r.get(1)?,
@@ -496,58 +540,96 @@ fn with_constants(meta: &Metadata, call: &Call) -> Result<Metadata> {
     Ok(out)
 }
 
-/// Writes a batch's new calls, lineage rows and their inputs with
-/// appenders (row-at-a-time INSERTs cost far more in DuckDB).
-fn append_lineage(conn: &Connection, plan: &LineagePlan<'_>) -> Result<()> {
-    if !plan.calls.is_empty() {
-        let mut app = conn.appender("_scidb_calls")?;
-        for (key, call) in &plan.calls {
-            let f = &call.function;
-            let constants: Vec<(&str, Json)> = call
-                .constants()
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.to_json()))
-                .collect();
-            let constants =
-                serde_json::to_string(&constants).map_err(|e| Error::invalid(e.to_string()))?;
-            app.append_row(params![
-                key,
-                f.name,
-                f.language,
-                f.hash(),
-                f.source_hash,
-                f.version,
-                call.output_count().unwrap_or(1),
-                constants,
+/// Writes a batch's new calls, lineage rows and their inputs in bulk
+/// (row-at-a-time INSERTs cost far more).
+fn append_lineage(conn: &Conn, plan: &LineagePlan<'_>) -> Result<()> {
+    let mut calls = Vec::with_capacity(plan.calls.len());
+    for (key, call) in &plan.calls {
+        let f = &call.function;
+        let constants: Vec<(&str, Json)> = call
+            .constants()
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.to_json()))
+            .collect();
+        let constants =
+            serde_json::to_string(&constants).map_err(|e| Error::invalid(e.to_string()))?;
+        calls.push(vec![
+            Arg::from(*key),
+            Arg::from(&f.name),
+            Arg::from(&f.language),
+            Arg::from(f.hash()),
+            Arg::from(f.source_hash.as_ref()),
+            Arg::from(f.version.as_ref()),
+            Arg::from(call.output_count().unwrap_or(1)),
+            Arg::from(constants),
+            now(),
+        ]);
+    }
+    conn.append(
+        "_scidb_calls",
+        &[
+            "call_key",
+            "function_name",
+            "language",
+            "function_hash",
+            "source_hash",
+            "function_version",
+            "n_outputs",
+            "constants",
+            "recorded_at",
+        ],
+        &calls,
+    )
+    .context("recording calls")?;
+    let rows: Vec<Vec<Arg<'_>>> = plan
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                Arg::from(r.id),
+                Arg::from(&r.record_id),
+                Arg::from(r.key),
+                Arg::from(r.index),
                 now(),
-            ])
-            .context(format!("recording the call of {}", f.name))?;
+            ]
+        })
+        .collect();
+    conn.append(
+        "_scidb_lineage",
+        &[
+            "lineage_id",
+            "record_id",
+            "call_key",
+            "output_index",
+            "recorded_at",
+        ],
+        &rows,
+    )
+    .context("recording lineage")?;
+    let mut inputs = Vec::new();
+    for r in &plan.rows {
+        for (pos, i) in r.inputs.iter().enumerate() {
+            inputs.push(vec![
+                Arg::from(r.id),
+                Arg::from(pos as i64),
+                Arg::from(&i.name),
+                Arg::from(i.record_id.as_ref()),
+                Arg::from(&i.content_hash),
+            ]);
         }
-        app.flush().context("recording calls")?;
     }
-    if !plan.rows.is_empty() {
-        let mut app = conn.appender("_scidb_lineage")?;
-        for r in &plan.rows {
-            app.append_row(params![r.id, r.record_id, r.key, r.index, now()])
-                .context("recording lineage")?;
-        }
-        app.flush().context("recording lineage")?;
-        let mut app = conn.appender("_scidb_lineage_inputs")?;
-        for r in &plan.rows {
-            for (pos, i) in r.inputs.iter().enumerate() {
-                app.append_row(params![
-                    r.id,
-                    pos as i32,
-                    i.name,
-                    i.record_id,
-                    i.content_hash
-                ])
-                .context(format!("recording input '{}'", i.name))?;
-            }
-        }
-        app.flush().context("recording lineage inputs")?;
-    }
-    Ok(())
+    conn.append(
+        "_scidb_lineage_inputs",
+        &[
+            "lineage_id",
+            "position",
+            "name",
+            "record_id",
+            "content_hash",
+        ],
+        &inputs,
+    )
+    .context("recording lineage inputs")
 }
 
 /// What produced a record.

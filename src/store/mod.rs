@@ -8,11 +8,14 @@
 mod chunked;
 mod find;
 pub mod foreach;
+pub mod jobs;
 pub mod lineage;
 mod npy;
 pub mod payload;
+pub mod pg_config;
 mod preview;
 mod schema;
+pub(crate) mod sql;
 mod tables;
 mod views;
 
@@ -26,10 +29,8 @@ use crate::error::{Error, ErrorKind, Result, ResultExt};
 use crate::hash::content_hash;
 use crate::metadata::{self, Metadata, Query};
 use crate::value::{Table, Value};
-use duckdb::types::ToSqlOutput::{self, Owned};
-use duckdb::types::{TimeUnit, Value as Sql, ValueRef};
-use duckdb::{params, Connection};
 use payload::{Format, PayloadStore, TempFile};
+use sql::{args, now, Arg, Conn};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -68,7 +69,11 @@ pub struct Database {
     /// chunked values are verified on every load anyway.
     verify_loads: bool,
     inner: Mutex<Inner>,
-    _claim: OpenClaim,
+    /// How to open another connection to a PostgreSQL catalog (the lease
+    /// renewer's), and its name.
+    reconnect: Option<(postgres::Config, String)>,
+    /// The file claim of a DuckDB database.
+    _claim: Option<OpenClaim>,
 }
 
 /// Files this process has open. DuckDB's file lock keeps other processes
@@ -189,26 +194,34 @@ fn check_database_file(path: &str, m: &std::fs::Metadata) -> Result<()> {
 
 /// Opens a DuckDB connection with extension auto-install and auto-load
 /// off: an embedded library must never download code from the network.
-fn connect(path: &str) -> Result<Connection> {
+fn connect(path: &str) -> Result<Conn> {
     let config = duckdb::Config::default()
         .enable_autoload_extension(false)
         .context("configuring DuckDB")?;
-    Connection::open_with_flags(path, config).context(format!("opening {path}"))
+    let conn =
+        duckdb::Connection::open_with_flags(path, config).context(format!("opening {path}"))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(Conn::Duck(conn))
 }
 
+/// What this process knows of the catalog. With a DuckDB file this
+/// process is the only writer, so the maps are the truth and stand in for
+/// unique indexes (which cost more per insert in DuckDB) and answer cache
+/// lookups without a query. With a shared (PostgreSQL) catalog they are a
+/// copy brought up to date from the catalog before every use (`refresh`),
+/// under the catalog's writer lock when writing.
 struct Inner {
-    conn: Connection,
+    conn: Conn,
     /// Each variable type's view signature, as committed.
     signatures: BTreeMap<String, Signature>,
-    /// Every record's content hash by record id. DuckDB's file lock makes
-    /// this process the only writer, so this map stands in for a unique
-    /// index, which costs more per insert, and answers cache lookups
-    /// without a query.
+    /// Every record's content hash by record id.
     records: HashMap<String, String>,
     /// The calls whose results were saved, by cache key (see `lineage`).
     calls: HashMap<String, lineage::CallEntry>,
     /// The id the next lineage row gets.
     next_lineage_id: i64,
+    /// The newest record version `records` holds (shared catalogs).
+    seen_version: i64,
 }
 
 /// A value ready to be written: what a save computes before the lock.
@@ -299,31 +312,52 @@ impl Database {
                 }));
             }
         }
-        let (claim, conn) = OpenClaim::open(path, || connect(path))?;
-        conn.set_prepared_statement_cache_capacity(64);
+        let (shown, claim, conn, reconnect) = if pg_config::is_postgres_url(path) {
+            let target = pg_config::parse(path)?;
+            if let Some(d) = data_path {
+                shared_data_path(&target.shown, Some(d))?;
+            }
+            let conn = Conn::postgres(&target.config, &target.shown)?;
+            let reconnect = Some((target.config, target.shown.clone()));
+            (target.shown, None, conn, reconnect)
+        } else {
+            let (claim, conn) = OpenClaim::open(path, || connect(path))?;
+            (path.to_string(), Some(claim), conn, None)
+        };
         let recorded = schema::prepare(&conn, schema_keys, lineage_path, data_path)
-            .context(format!("opening {path}"))?;
-        let payloads = PayloadStore::open(&payload_dir(path, data_path.or(recorded.as_deref())))
-            .context(format!("opening {path}"))?;
-        let signatures = views::load_signatures(&conn)?;
-        let records = column_pairs(&conn, "SELECT record_id, content_hash FROM _scidb_records")?;
-        let (calls, next_lineage_id) = lineage::load_calls(&conn)?;
+            .context(format!("opening {shown}"))?;
+        let folder = if conn.is_shared() {
+            shared_data_path(&shown, data_path.or(recorded.as_deref()))?
+        } else {
+            payload_dir(path, data_path.or(recorded.as_deref()))
+        };
+        let payloads = PayloadStore::open(&folder).context(format!("opening {shown}"))?;
+        let mut inner = Inner {
+            conn,
+            signatures: BTreeMap::new(),
+            records: HashMap::new(),
+            calls: HashMap::new(),
+            next_lineage_id: 1,
+            seen_version: 0,
+        };
+        refresh(&mut inner).context(format!("opening {shown}"))?;
         Ok(Database {
-            path: path.to_string(),
+            path: shown,
             insert_sql: insert_record_sql(schema_keys),
             newer_sql: newer_record_sql(schema_keys),
             _claim: claim,
+            reconnect,
             schema_keys: schema_keys.to_vec(),
             payloads,
             verify_loads: std::env::var_os(VERIFY_LOADS_ENV).is_some_and(|v| v == "1"),
-            inner: Mutex::new(Inner {
-                conn,
-                signatures,
-                records,
-                calls,
-                next_lineage_id,
-            }),
+            inner: Mutex::new(inner),
         })
+    }
+
+    /// Whether other processes may write this database too (a PostgreSQL
+    /// catalog).
+    pub fn is_shared(&self) -> bool {
+        self.lock().conn.is_shared()
     }
 
     pub fn path(&self) -> &str {
@@ -342,20 +376,31 @@ impl Database {
     /// Removes payload files no record refers to (left by a save that was
     /// interrupted between writing its file and committing its record) and
     /// temporary files of interrupted writes. Loads never remove anything.
+    ///
+    /// On a shared catalog this holds the writer lock (no process can place
+    /// a file and commit its record meanwhile) and keeps temporary files of
+    /// the last day, which may be saves in progress on other machines.
     pub fn gc(&self) -> Result<GcReport> {
-        let inner = self.lock();
-        let referenced = column_set(
-            &inner.conn,
-            "SELECT DISTINCT content_hash FROM _scidb_records",
-        )?;
-        self.payloads
-            .gc(&referenced)
-            .context("collecting unused payload files")
+        self.writing(|inner| {
+            let referenced: HashSet<String> = inner
+                .conn
+                .query("SELECT DISTINCT content_hash FROM _scidb_records", &[])?
+                .iter()
+                .map(|r| r.get(0))
+                .collect::<Result<_>>()?;
+            let grace = inner
+                .conn
+                .is_shared()
+                .then_some(std::time::Duration::from_secs(24 * 3600));
+            self.payloads
+                .gc(&referenced, grace)
+                .context("collecting unused payload files")
+        })
     }
 
     /// The variable types that have records.
-    pub fn variables(&self) -> Vec<String> {
-        self.lock().signatures.keys().cloned().collect()
+    pub fn variables(&self) -> Result<Vec<String>> {
+        Ok(self.fresh()?.signatures.keys().cloned().collect())
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -364,10 +409,43 @@ impl Database {
             Err(poisoned) => {
                 // A panic interrupted an operation: drop any transaction it left open.
                 let g = poisoned.into_inner();
-                let _ = g.conn.execute_batch("ROLLBACK");
+                let _ = g.conn.batch("ROLLBACK");
                 g
             }
         }
+    }
+
+    /// The state, brought up to date with what other processes committed
+    /// when the catalog is shared.
+    fn fresh(&self) -> Result<MutexGuard<'_, Inner>> {
+        let mut inner = self.lock();
+        if inner.conn.is_shared() {
+            refresh_snapshot(&mut inner)?;
+        }
+        Ok(inner)
+    }
+
+    /// Runs a write: on a shared catalog inside one transaction that first
+    /// takes the catalog's writer lock and brings the state up to date, so
+    /// planning sees every committed record and call (writes are short:
+    /// payload files are written before). A DuckDB file has one writer;
+    /// there `commit` makes its own transaction.
+    fn writing<T>(&self, f: impl FnOnce(&mut Inner) -> Result<T>) -> Result<T> {
+        let mut inner = self.lock();
+        if !inner.conn.is_shared() {
+            return f(&mut inner);
+        }
+        let result = begin_shared_write(&mut inner).and_then(|_| {
+            let v = f(&mut inner)?;
+            inner.conn.batch("COMMIT")?;
+            Ok(v)
+        });
+        if result.is_err() {
+            let _ = inner.conn.batch("ROLLBACK");
+            // The state may hold what was not committed: read it afresh.
+            forget(&mut inner);
+        }
+        result
     }
 
     /// Saves a value under a variable type with metadata; returns the record
@@ -377,10 +455,11 @@ impl Database {
     pub fn save(&self, variable: &str, meta: &Metadata, value: &Value) -> Result<String> {
         let prepared = self.prepare(variable, meta.clone(), value)?;
         let record_id = prepared.record_id.clone();
-        let mut inner = self.lock();
-        let mut batch = Batch::default();
-        self.plan_record(&inner, &mut batch, prepared)?;
-        self.commit(&mut inner, batch, |_| Ok(()))?;
+        self.writing(|inner| {
+            let mut batch = Batch::default();
+            self.plan_record(inner, &mut batch, prepared)?;
+            self.commit(inner, batch, |_| Ok(()))
+        })?;
         Ok(record_id)
     }
 
@@ -527,12 +606,12 @@ impl Database {
     fn check_newer(&self, inner: &Inner, batch: &mut Batch<'_>, ids: &[&str]) -> Result<()> {
         for chunk in ids.chunks(1000) {
             let sql = newer_records_sql(&self.schema_keys, chunk.len());
-            let mut stmt = inner.conn.prepare_cached(&sql)?;
-            let newer = stmt
-                .query_map(duckdb::params_from_iter(chunk.iter()), |r| {
-                    r.get::<_, String>(0)
-                })?
-                .collect::<std::result::Result<HashSet<String>, _>>()
+            let ids: Vec<Arg<'_>> = chunk.iter().map(|id| Arg::from(*id)).collect();
+            let newer = inner
+                .conn
+                .query(&sql, &ids)
+                .and_then(|rows| rows.iter().map(|r| r.get(0)).collect())
+                .map(|ids: Vec<String>| ids.into_iter().collect::<HashSet<String>>())
                 .context("comparing versions")?;
             for id in chunk {
                 batch
@@ -544,10 +623,10 @@ impl Database {
     }
 
     /// Whether a newer record shares this record's location and variant.
-    fn has_newer(&self, conn: &Connection, record_id: &str) -> Result<bool> {
+    fn has_newer(&self, conn: &Conn, record_id: &str) -> Result<bool> {
         let n: i64 = conn
-            .prepare_cached(&self.newer_sql)?
-            .query_row([record_id], |r| r.get(0))
+            .query_one(&self.newer_sql, args![record_id])
+            .and_then(|r| r.get(0))
             .context("comparing versions")?;
         Ok(n > 0)
     }
@@ -561,7 +640,7 @@ impl Database {
         &self,
         inner: &mut Inner,
         mut batch: Batch<'_>,
-        extra: impl FnOnce(&Connection) -> Result<()>,
+        extra: impl FnOnce(&Conn) -> Result<()>,
     ) -> Result<()> {
         for action in &mut batch.actions {
             if let Action::Insert(i) = action {
@@ -570,12 +649,14 @@ impl Database {
                 }
             }
         }
-        let lone_simple = batch.lineage_writes == 0
-            && match batch.actions.as_slice() {
-                [] | [Action::Bump(_)] => true,
-                [Action::Insert(i)] => !i.widened && i.p.table.is_none(),
-                _ => false,
-            };
+        // In a shared catalog the write is already one transaction.
+        let lone_simple = inner.conn.is_shared()
+            || batch.lineage_writes == 0
+                && match batch.actions.as_slice() {
+                    [] | [Action::Bump(_)] => true,
+                    [Action::Insert(i)] => !i.widened && i.p.table.is_none(),
+                    _ => false,
+                };
         let conn = &inner.conn;
         let write_all = || -> Result<()> {
             // Plain inserts (no view change, no table rows) are written
@@ -617,14 +698,14 @@ impl Database {
         staged.file.commit(hash, format)
     }
 
-    fn write(&self, conn: &Connection, action: &Action<'_>) -> Result<()> {
+    fn write(&self, conn: &Conn, action: &Action<'_>) -> Result<()> {
         let i = match action {
             Action::Bump(record_id) => {
-                conn.prepare_cached(
+                conn.execute(
                     "UPDATE _scidb_records SET version = nextval('_scidb_version_seq'), \
                      saved_at = ? WHERE record_id = ?",
-                )?
-                .execute(params![now(), record_id])
+                    &[now(), Arg::from(record_id)],
+                )
                 .context(format!("making record {record_id} the newest"))?;
                 return Ok(());
             }
@@ -650,65 +731,60 @@ impl Database {
 
     /// Inserts plain records: one by one when they are few, else with an
     /// appender after drawing their versions from the sequence at once.
-    fn insert_records(&self, conn: &Connection, inserts: &[&Insert<'_>]) -> Result<()> {
+    fn insert_records(&self, conn: &Conn, inserts: &[&Insert<'_>]) -> Result<()> {
         let blobs: Vec<Vec<u8>> = inserts.iter().map(|i| i.p.blob()).collect();
-        if inserts.len() < APPEND_FROM {
-            for (i, blob) in inserts.iter().zip(&blobs) {
-                self.insert_record(conn, &i.p, blob)
-                    .context(format!("saving {}", i.p.variable))?;
+        let duck = match conn.duck() {
+            Some(duck) if inserts.len() >= APPEND_FROM => duck,
+            _ => {
+                for (i, blob) in inserts.iter().zip(&blobs) {
+                    self.insert_record(conn, &i.p, blob)
+                        .context(format!("saving {}", i.p.variable))?;
+                }
+                return Ok(());
             }
-            return Ok(());
-        }
-        let mut versions: Vec<i64> = conn
+        };
+        let mut versions: Vec<i64> = duck
             .prepare_cached("SELECT nextval('_scidb_version_seq') FROM range(?)")?
             .query_map([inserts.len() as i64], |r| r.get(0))?
             .collect::<std::result::Result<_, _>>()
             .context("numbering versions")?;
         versions.sort_unstable();
-        let mut app = conn.appender("_scidb_records")?;
+        let mut app = duck.appender("_scidb_records")?;
         for ((i, blob), version) in inserts.iter().zip(&blobs).zip(versions) {
             let mut args = self.record_args(&i.p, blob);
             // The table's column order: the version after the type, the
             // preview after the schema keys.
             let preview = args.remove(6);
-            args.insert(2, Owned(Sql::BigInt(version)));
+            args.insert(2, Arg::Int(version));
             args.push(preview);
-            let refs: Vec<&dyn duckdb::ToSql> =
-                args.iter().map(|a| a as &dyn duckdb::ToSql).collect();
-            app.append_row(refs.as_slice())
+            app.append_row(duckdb::appender_params_from_iter(args.iter()))
                 .context(format!("saving {}", i.p.variable))?;
         }
         app.flush().context("recording records")?;
         Ok(())
     }
 
-    fn insert_record(&self, conn: &Connection, r: &Prepared<'_>, blob: &[u8]) -> Result<()> {
+    fn insert_record(&self, conn: &Conn, r: &Prepared<'_>, blob: &[u8]) -> Result<()> {
         let args = self.record_args(r, blob);
-        conn.prepare_cached(&self.insert_sql)?
-            .execute(duckdb::params_from_iter(args.iter()))
+        conn.execute(&self.insert_sql, &args)
             .context("recording the record")?;
         Ok(())
     }
 
     /// The parameters of one record's row in `insert_sql`.
-    fn record_args<'b>(&self, r: &'b Prepared<'_>, blob: &'b [u8]) -> Vec<ToSqlOutput<'b>> {
-        let text = |t: &str| Owned(Sql::Text(t.to_string()));
+    fn record_args<'b>(&self, r: &'b Prepared<'_>, blob: &'b [u8]) -> Vec<Arg<'b>> {
         // The value blob is bound by reference: a 1 MiB body is not copied.
-        let mut args: Vec<ToSqlOutput<'_>> = vec![
-            text(&r.record_id),
-            text(r.variable),
-            text(&r.hash),
-            ToSqlOutput::Borrowed(ValueRef::Blob(blob)),
-            Owned(Sql::Text(metadata::to_json_object(&r.variant))),
-            Owned(now()),
-            r.preview.text.as_deref().map_or(Owned(Sql::Null), text),
+        let mut args: Vec<Arg<'_>> = vec![
+            Arg::from(&r.record_id),
+            Arg::from(r.variable),
+            Arg::from(&r.hash),
+            Arg::from(blob),
+            Arg::from(metadata::to_json_object(&r.variant)),
+            now(),
+            Arg::from(r.preview.text.as_deref()),
         ];
         for k in &self.schema_keys {
-            args.push(
-                r.meta
-                    .get(k)
-                    .map_or(Owned(Sql::Null), |v| Owned(Sql::Text(v.canonical()))),
-            );
+            args.push(Arg::from(r.meta.get(k).map(|v| v.canonical())));
         }
         args
     }
@@ -725,7 +801,7 @@ impl Database {
         }
     }
 
-    fn with_values(&self, conn: &Connection, infos: Vec<RecordInfo>) -> Result<Vec<Record>> {
+    fn with_values(&self, conn: &Conn, infos: Vec<RecordInfo>) -> Result<Vec<Record>> {
         infos
             .into_iter()
             .map(|info| self.with_value(conn, info).map_err(|u| u.error))
@@ -736,7 +812,7 @@ impl Database {
     /// or its description and why it cannot be read.
     fn with_value(
         &self,
-        conn: &Connection,
+        conn: &Conn,
         mut info: RecordInfo,
     ) -> std::result::Result<Record, Box<Unreadable>> {
         let Some(blob) = info.blob.take() else {
@@ -773,7 +849,7 @@ impl Database {
     /// whose other metadata differs) is an `Ambiguous` error that names the
     /// keys that would choose; no match is `NotFound`.
     pub fn load(&self, variable: &str, query: &Query) -> Result<Vec<Record>> {
-        let inner = self.lock();
+        let inner = self.fresh()?;
         self.require_variable(&inner, variable)?;
         let matches = find::matching(&inner.conn, &self.schema_keys, variable, query, true)?;
         if matches.is_empty() {
@@ -802,7 +878,7 @@ impl Database {
         variable: &str,
         query: &Query,
     ) -> Result<(Vec<Record>, Vec<Unreadable>)> {
-        let inner = self.lock();
+        let inner = self.fresh()?;
         metadata::validate_identifier("variable type", variable)?;
         if !inner.signatures.contains_key(variable) {
             return Ok((Vec::new(), Vec::new()));
@@ -823,7 +899,7 @@ impl Database {
     /// within each location; none (not an error) for a variable type that
     /// was never saved, as for `load_all`.
     pub fn list_versions(&self, variable: &str, query: &Query) -> Result<Vec<Record>> {
-        let inner = self.lock();
+        let inner = self.fresh()?;
         metadata::validate_identifier("variable type", variable)?;
         if !inner.signatures.contains_key(variable) {
             return Ok(Vec::new());
@@ -841,7 +917,7 @@ impl Database {
 
     /// Exactly one record by id; with a variable type, the record must be of it.
     pub fn load_record(&self, variable: Option<&str>, record_id: &str) -> Result<Record> {
-        let inner = self.lock();
+        let inner = self.fresh()?;
         if let Some(v) = variable {
             self.require_variable(&inner, v)?;
         }
@@ -971,38 +1047,6 @@ fn newer_join(schema_keys: &[String]) -> String {
     )
 }
 
-/// The pairs of a two-column query, as a map.
-fn column_pairs(conn: &Connection, sql: &str) -> Result<HashMap<String, String>> {
-    let mut stmt = conn.prepare(sql)?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-    let mut out = HashMap::new();
-    for row in rows {
-        let (k, v) = row?;
-        out.insert(k, v);
-    }
-    Ok(out)
-}
-
-/// The values of a one-column query, as a set.
-fn column_set(conn: &Connection, sql: &str) -> Result<HashSet<String>> {
-    let mut stmt = conn.prepare(sql)?;
-    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-    let mut out = HashSet::new();
-    for row in rows {
-        out.insert(row?);
-    }
-    Ok(out)
-}
-
-/// The current time as a UTC timestamp parameter.
-fn now() -> Sql {
-    let micros = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0);
-    Sql::Timestamp(TimeUnit::Microsecond, micros)
-}
-
 /// A record's id: derived from what it is, so the same save gives the same
 /// id in any database and any language.
 pub fn record_id(variable: &str, metadata_json: &str, content_hash: &str) -> String {
@@ -1017,16 +1061,91 @@ pub fn record_id(variable: &str, metadata_json: &str, content_hash: &str) -> Str
 
 /// Runs `f` in a transaction: committed when it succeeds, rolled back when
 /// it fails, so a failed save leaves the database as it was.
-fn in_transaction<T>(conn: &Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    conn.execute_batch("BEGIN TRANSACTION")?;
+fn in_transaction<T>(conn: &Conn, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    conn.batch("BEGIN TRANSACTION")?;
     let result = f().and_then(|v| {
-        conn.execute_batch("COMMIT")?;
+        conn.batch("COMMIT")?;
         Ok(v)
     });
     if result.is_err() {
-        let _ = conn.execute_batch("ROLLBACK");
+        let _ = conn.batch("ROLLBACK");
     }
     result
+}
+
+/// The PostgreSQL advisory lock every writer of a shared catalog holds
+/// for its transaction ("scdb", with the schema: each schema of a
+/// database is a catalog of its own): writes commit one at a time, so
+/// versions and lineage ids grow in commit order and `refresh` can read
+/// only what is newer than what it saw.
+const WRITER_LOCK: i32 = 0x7363_6462;
+
+fn begin_shared_write(inner: &mut Inner) -> Result<()> {
+    inner.conn.batch("BEGIN")?;
+    inner
+        .conn
+        .execute(
+            "SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))",
+            args![WRITER_LOCK],
+        )
+        .context("waiting for the catalog's writer lock")?;
+    refresh(inner)
+}
+
+/// Brings the state up to date in one consistent snapshot (a shared
+/// catalog's reads outside a write).
+fn refresh_snapshot(inner: &mut Inner) -> Result<()> {
+    inner
+        .conn
+        .batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+    let result = refresh(inner);
+    let end = inner
+        .conn
+        .batch(if result.is_ok() { "COMMIT" } else { "ROLLBACK" });
+    if result.is_err() {
+        forget(inner);
+    }
+    result.and(end)
+}
+
+/// Reads what the catalog gained since the state last saw it: records
+/// (by version), view signatures, calls and lineage rows.
+fn refresh(inner: &mut Inner) -> Result<()> {
+    let rows = inner.conn.query(
+        "SELECT record_id, content_hash, version FROM _scidb_records WHERE version > ?",
+        args![inner.seen_version],
+    )?;
+    for r in &rows {
+        inner.records.insert(r.get(0)?, r.get(1)?);
+        inner.seen_version = inner.seen_version.max(r.get(2)?);
+    }
+    inner.signatures = views::load_signatures(&inner.conn)?;
+    lineage::refresh_calls(inner)
+}
+
+/// Drops the state so that the next `refresh` reads it all again.
+fn forget(inner: &mut Inner) {
+    inner.signatures.clear();
+    inner.records.clear();
+    inner.calls.clear();
+    inner.next_lineage_id = 1;
+    inner.seen_version = 0;
+}
+
+/// The payload folder of a shared catalog: given, and absolute, since
+/// every process (on every machine) must find the same files.
+fn shared_data_path(shown: &str, data_path: Option<&str>) -> Result<PathBuf> {
+    match data_path {
+        Some(d) if Path::new(d).is_absolute() => Ok(PathBuf::from(d)),
+        Some(d) => Err(Error::invalid(format!(
+            "data_path '{d}' for {shown} is relative; a PostgreSQL catalog needs an absolute \
+             data_path that every process sees (a shared filesystem)"
+        ))),
+        None => Err(Error::invalid(format!(
+            "{shown} needs a data_path: the folder, on a filesystem every process sees, \
+             that holds the payload files"
+        ))),
+    }
 }
 
 #[cfg(test)]
@@ -1042,9 +1161,8 @@ mod tests {
         for setting in ["autoinstall_known_extensions", "autoload_known_extensions"] {
             let on: bool = inner
                 .conn
-                .query_row(&format!("SELECT current_setting('{setting}')"), [], |r| {
-                    r.get(0)
-                })
+                .query_one(&format!("SELECT current_setting('{setting}')"), &[])
+                .and_then(|r| r.get(0))
                 .unwrap();
             assert!(!on, "{setting} is on");
         }

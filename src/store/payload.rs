@@ -21,11 +21,10 @@
 //! Layout 1 kept large bodies in `_scidb_values`/`_scidb_chunks` (tag `x`)
 //! and chunked values in `_scidb_words`; those are still read.
 
+use super::sql::{args, Conn};
 use crate::codec;
 use crate::error::{Error, ErrorKind, Result, ResultExt};
 use crate::value::{Array, DType, Elements, Mapped, Value};
-use duckdb::types::ValueRef;
-use duckdb::Connection;
 use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -138,11 +137,15 @@ impl PayloadStore {
     /// A new temporary file in `tmp/`, removed when dropped uncommitted.
     pub fn temp(self: &Arc<Self>) -> Result<TempFile> {
         let n = self.next_temp.fetch_add(1, Ordering::Relaxed);
-        let path = self
-            .dir
-            .join("tmp")
-            .join(format!("{}-{n}.part", std::process::id()));
-        let file = File::create(&path)
+        let path =
+            self.dir
+                .join("tmp")
+                .join(format!("{}-{}-{n}.part", host_name(), std::process::id()));
+        // Never another writer's file (a shared folder, a reused pid).
+        let file = File::options()
+            .write(true)
+            .create_new(true)
+            .open(&path)
             .map_err(|e| Error::io(format!("creating {}: {e}", path.display())))?;
         self.live_set().insert(path.clone());
         Ok(TempFile {
@@ -188,14 +191,30 @@ impl PayloadStore {
     /// temporary files of interrupted writes (not those this process is
     /// writing). The caller holds the catalog still, so no save commits a
     /// new reference meanwhile.
-    pub fn gc(&self, referenced: &HashSet<String>) -> Result<GcReport> {
+    /// Temporary files younger than `keep_temp_younger` are kept: in a
+    /// folder that processes of other machines write, they may be a save
+    /// in progress.
+    pub fn gc(
+        &self,
+        referenced: &HashSet<String>,
+        keep_temp_younger: Option<std::time::Duration>,
+    ) -> Result<GcReport> {
         let mut report = GcReport::default();
         let io = |p: &Path, e: std::io::Error| Error::io(format!("gc: {}: {e}", p.display()));
         let live = self.live_set().clone();
         let tmp = self.dir.join("tmp");
+        let young = |path: &Path| {
+            keep_temp_younger.is_some_and(|grace| {
+                fs::metadata(path)
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_none_or(|age| age < grace)
+            })
+        };
         for entry in fs::read_dir(&tmp).map_err(|e| io(&tmp, e))? {
             let path = entry.map_err(|e| io(&tmp, e))?.path();
-            if !live.contains(&path) {
+            if !live.contains(&path) && !young(&path) {
                 fs::remove_file(&path).map_err(|e| io(&path, e))?;
                 report.removed_temporary += 1;
             }
@@ -231,6 +250,29 @@ impl PayloadStore {
             }
         }
         Ok(report)
+    }
+}
+
+/// This machine's name, for temporary file names in a shared folder.
+pub(crate) fn host_name() -> String {
+    let mut buf = [0u8; 256];
+    // Safety: the buffer is writable for its length.
+    let ok = unsafe { libc::gethostname(buf.as_mut_ptr() as *mut libc::c_char, buf.len()) } == 0;
+    let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    let name: String = String::from_utf8_lossy(&buf[..len])
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if ok && !name.is_empty() {
+        name
+    } else {
+        "host".into()
     }
 }
 
@@ -427,7 +469,7 @@ pub fn is_array_payload(blob: &[u8]) -> bool {
 }
 
 pub fn decode(
-    conn: &Connection,
+    conn: &Conn,
     store: &PayloadStore,
     record_id: &str,
     hash: &str,
@@ -482,30 +524,33 @@ pub fn file_len(store: &PayloadStore, hash: &str, format: Format) -> Result<u64>
 }
 
 /// Reads a layout-1 body from `_scidb_chunks` into one buffer of its final size.
-fn load_legacy_body(conn: &Connection, hash: &str) -> Result<Vec<u8>> {
-    let (body_bytes, n_chunks): (u64, i32) = conn
-        .prepare_cached("SELECT body_bytes, n_chunks FROM _scidb_values WHERE content_hash = ?")?
-        .query_row([hash], |r| Ok((r.get(0)?, r.get(1)?)))
+fn load_legacy_body(conn: &Conn, hash: &str) -> Result<Vec<u8>> {
+    let row = conn
+        .query_one(
+            "SELECT body_bytes, n_chunks FROM _scidb_values WHERE content_hash = ?",
+            args![hash],
+        )
         .map_err(|e| Error::corrupt(format!("value {hash} is not stored: {e}")))?;
+    let (body_bytes, n_chunks): (i64, i64) = (row.get(0)?, row.get(1)?);
     let size = usize::try_from(body_bytes)
         .map_err(|_| Error::corrupt(format!("value {hash} is too large for this machine")))?;
     let mut body = Vec::with_capacity(size);
-    let mut stmt = conn.prepare_cached(
+    let rows = conn.query(
         "SELECT chunk, bytes FROM _scidb_chunks WHERE content_hash = ? ORDER BY chunk",
+        args![hash],
     )?;
-    let mut rows = stmt.query([hash])?;
     let mut expected = 0;
-    while let Some(row) = rows.next()? {
-        let index: i32 = row.get(0)?;
+    for mut row in rows {
+        let index: i64 = row.get(0)?;
         if index != expected {
             return Err(Error::corrupt(format!(
                 "value {hash} lacks chunk {expected}"
             )));
         }
-        match row.get_ref(1)? {
-            ValueRef::Blob(b) => body.extend_from_slice(b),
-            _ => return Err(Error::corrupt(format!("value {hash} has a non-blob chunk"))),
-        }
+        let bytes: Vec<u8> = row
+            .take(1)
+            .map_err(|_| Error::corrupt(format!("value {hash} has a non-blob chunk")))?;
+        body.extend_from_slice(&bytes);
         expected += 1;
     }
     if expected != n_chunks || body.len() != size {
@@ -559,7 +604,7 @@ mod tests {
         fs::write(dir.path().join("tmp").join("99999-0.part"), b"partial").unwrap();
         let live = store.stage(&[b"in progress"]).unwrap();
         let referenced: HashSet<String> = [kept.clone()].into_iter().collect();
-        let report = store.gc(&referenced).unwrap();
+        let report = store.gc(&referenced, None).unwrap();
         assert_eq!(report.removed_files, 1);
         assert_eq!(report.removed_temporary, 1);
         assert_eq!(report.kept_files, 1);

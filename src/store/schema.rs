@@ -6,8 +6,8 @@
 //! `_scidb_words`) is upgraded on open by recording the new version: its
 //! old tables stay and are still read, and new values go to files.
 
+use super::sql::{args, Conn, Dialect};
 use crate::error::{Error, ErrorKind, Result, ResultExt};
-use duckdb::{params, Connection, OptionalExt};
 
 /// Version of the table layout written into `_scidb_info`.
 pub(crate) const LAYOUT_VERSION: &str = "2";
@@ -23,31 +23,50 @@ pub fn key_column(key: &str) -> String {
 /// Returns the payload folder recorded when the database was created with
 /// one (`data_path`); a new database records the one given.
 pub fn prepare(
-    conn: &Connection,
+    conn: &Conn,
     schema_keys: &[String],
     lineage_path: Option<&str>,
     data_path: Option<&str>,
 ) -> Result<Option<String>> {
     refuse_foreign(conn)?;
-    conn.execute_batch(
+    if conn.is_shared() {
+        // Processes opening a new catalog at once: one creates it.
+        conn.batch("BEGIN")?;
+        let result = conn
+            .execute(
+                "SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))",
+                args![CREATE_LOCK],
+            )
+            .and_then(|_| prepare_tables(conn, schema_keys, lineage_path, data_path));
+        let end = conn.batch(if result.is_ok() { "COMMIT" } else { "ROLLBACK" });
+        return result.and_then(|v| end.map(|_| v));
+    }
+    prepare_tables(conn, schema_keys, lineage_path, data_path)
+}
+
+/// The advisory lock held while a shared catalog's tables are checked or
+/// created ("scdc", with the schema).
+const CREATE_LOCK: i32 = 0x7363_6463;
+
+fn prepare_tables(
+    conn: &Conn,
+    schema_keys: &[String],
+    lineage_path: Option<&str>,
+    data_path: Option<&str>,
+) -> Result<Option<String>> {
+    conn.batch(
         "CREATE TABLE IF NOT EXISTS _scidb_info (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);",
     )
     .context("creating _scidb_info")?;
-    let stored: Option<String> = conn
-        .query_row(
-            "SELECT value FROM _scidb_info WHERE key = 'schema_keys'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()
-        .context("reading the schema keys")?;
+    let stored = info(conn, "schema_keys").context("reading the schema keys")?;
     let wanted = serde_json::to_string(schema_keys).map_err(|e| Error::invalid(e.to_string()))?;
     let result = match stored {
         Some(existing) if existing == wanted => {
             check_layout(conn)?;
             // Files written before lineage existed gain its tables.
             super::lineage::create_tables(conn)?;
-            super::foreach::create_tables(conn)
+            super::foreach::create_tables(conn)?;
+            super::jobs::create_tables(conn)
         }
         Some(existing) => Err(Error::new(
             ErrorKind::SchemaMismatch,
@@ -65,16 +84,15 @@ pub fn prepare(
 /// A DuckDB file is scidb's when it has `_scidb_info`, and new when it
 /// has no tables or views at all; anything else is someone else's data,
 /// which scidb must not add its tables to.
-fn refuse_foreign(conn: &Connection) -> Result<()> {
-    let mut stmt = conn
-        .prepare(
-            "SELECT table_name FROM information_schema.tables \
-             WHERE table_catalog = current_database() ORDER BY table_name",
+fn refuse_foreign(conn: &Conn) -> Result<()> {
+    let names: Vec<String> = conn
+        .query(
+            "SELECT CAST(table_name AS VARCHAR) FROM information_schema.tables \
+             WHERE table_catalog = current_database() AND table_schema = current_schema() \
+             ORDER BY table_name",
+            &[],
         )
-        .context("listing the database's tables")?;
-    let names = stmt
-        .query_map([], |r| r.get::<_, String>(0))
-        .and_then(|rows| rows.collect::<std::result::Result<Vec<_>, _>>())
+        .and_then(|rows| rows.iter().map(|r| r.get(0)).collect())
         .context("listing the database's tables")?;
     if names.is_empty() || names.iter().any(|n| n == "_scidb_info") {
         return Ok(());
@@ -92,23 +110,21 @@ fn refuse_foreign(conn: &Connection) -> Result<()> {
     )))
 }
 
-fn info(conn: &Connection, key: &str) -> Result<Option<String>> {
-    conn.query_row("SELECT value FROM _scidb_info WHERE key = ?", [key], |r| {
-        r.get(0)
-    })
-    .optional()
-    .context(format!("reading {key}"))
+fn info(conn: &Conn, key: &str) -> Result<Option<String>> {
+    conn.query_opt("SELECT value FROM _scidb_info WHERE key = ?", args![key])
+        .and_then(|r| r.map(|r| r.get(0)).transpose())
+        .context(format!("reading {key}"))
 }
 
 /// Refuses layouts this scidb cannot read and upgrades older ones.
-fn check_layout(conn: &Connection) -> Result<()> {
+fn check_layout(conn: &Conn) -> Result<()> {
     let layout = info(conn, "layout_version")?;
     match layout.as_deref() {
         Some(LAYOUT_VERSION) => Ok(()),
         Some(v) if READABLE_LAYOUTS.contains(&v) => conn
             .execute(
                 "UPDATE _scidb_info SET value = ? WHERE key = 'layout_version'",
-                [LAYOUT_VERSION],
+                args![LAYOUT_VERSION],
             )
             .map(|_| ())
             .context("upgrading the layout version"),
@@ -120,7 +136,7 @@ fn check_layout(conn: &Connection) -> Result<()> {
 }
 
 fn create(
-    conn: &Connection,
+    conn: &Conn,
     keys: &[String],
     keys_json: &str,
     lineage_path: Option<&str>,
@@ -130,20 +146,34 @@ fn create(
         .iter()
         .map(|k| format!("{} VARCHAR, ", key_column(k)))
         .collect();
+    // See lineage::create_tables for why only a shared catalog has keys.
+    let (unique, blob) = match conn.dialect() {
+        Dialect::Postgres => (" PRIMARY KEY", "BYTEA"),
+        Dialect::DuckDb => ("", "BLOB"),
+    };
     let ddl = format!(
         "CREATE SEQUENCE _scidb_version_seq START 1;
         CREATE TABLE _scidb_records (
-            record_id VARCHAR NOT NULL,
+            record_id VARCHAR NOT NULL{unique},
             variable VARCHAR NOT NULL,
             version BIGINT NOT NULL,
             content_hash VARCHAR NOT NULL,
-            value BLOB NOT NULL,
+            value {blob} NOT NULL,
             variant VARCHAR NOT NULL,
             saved_at TIMESTAMP NOT NULL,
             {key_columns}
             preview VARCHAR);
         CREATE TABLE _scidb_variables (name VARCHAR PRIMARY KEY, signature VARCHAR NOT NULL);"
     );
+    let ddl = match conn.dialect() {
+        // Indexes for finding records and for `refresh`.
+        Dialect::Postgres => format!(
+            "{ddl}
+            CREATE INDEX _scidb_records_variable ON _scidb_records (variable);
+            CREATE INDEX _scidb_records_version ON _scidb_records (version);"
+        ),
+        Dialect::DuckDb => ddl,
+    };
     let mut info = vec![
         ("schema_keys", keys_json),
         ("layout_version", LAYOUT_VERSION),
@@ -153,24 +183,25 @@ fn create(
         info.push(("data_path", d));
     }
     // One transaction: a crash leaves either no layout or a whole one.
-    conn.execute_batch("BEGIN")
-        .context("creating scidb's tables")?;
-    let result = conn.execute_batch(&ddl).and_then(|_| {
-        info.iter().try_for_each(|(k, v)| {
-            conn.execute("INSERT INTO _scidb_info VALUES (?, ?)", params![k, v])
-                .map(|_| ())
-        })
-    });
-    match result {
-        Ok(()) => {
-            conn.execute_batch("COMMIT")
-                .context("creating scidb's tables")?;
-            super::lineage::create_tables(conn)?;
-            super::foreach::create_tables(conn)
+    let write = || -> Result<()> {
+        conn.batch(&ddl)?;
+        for (k, v) in &info {
+            conn.execute("INSERT INTO _scidb_info VALUES (?, ?)", args![*k, *v])?;
         }
+        super::lineage::create_tables(conn)?;
+        super::foreach::create_tables(conn)?;
+        super::jobs::create_tables(conn)
+    };
+    if conn.is_shared() {
+        // Already in the transaction of `prepare`.
+        return write().context("creating scidb's tables");
+    }
+    conn.batch("BEGIN").context("creating scidb's tables")?;
+    match write() {
+        Ok(()) => conn.batch("COMMIT").context("creating scidb's tables"),
         Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            Err(Error::from(e).context("creating scidb's tables"))
+            let _ = conn.batch("ROLLBACK");
+            Err(e.context("creating scidb's tables"))
         }
     }
 }

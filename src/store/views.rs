@@ -8,12 +8,12 @@
 
 use super::preview::*;
 use super::schema::key_column;
+use super::sql::{args, Arg, Conn, Dialect};
 use crate::error::{Error, Result, ResultExt};
 use crate::metadata::Metadata;
 use crate::value::{batch_from_table, ColumnData, DType, Table};
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
-use duckdb::{params, Connection};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -145,12 +145,11 @@ impl Signature {
 }
 
 /// Loads every variable's signature.
-pub fn load_signatures(conn: &Connection) -> Result<BTreeMap<String, Signature>> {
-    let mut stmt = conn.prepare("SELECT name, signature FROM _scidb_variables")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+pub fn load_signatures(conn: &Conn) -> Result<BTreeMap<String, Signature>> {
+    let rows = conn.query("SELECT name, signature FROM _scidb_variables", &[])?;
     let mut out = BTreeMap::new();
     for row in rows {
-        let (name, text) = row?;
+        let (name, text): (String, String) = (row.get(0)?, row.get(1)?);
         let sig: Signature = serde_json::from_str(&text)
             .map_err(|e| Error::corrupt(format!("view signature of {name}: {e}")))?;
         out.insert(name, sig);
@@ -161,7 +160,7 @@ pub fn load_signatures(conn: &Connection) -> Result<BTreeMap<String, Signature>>
 /// Stores a widened signature, adds new rows-table columns and rebuilds the
 /// view. Runs inside the caller's transaction.
 pub fn apply(
-    conn: &Connection,
+    conn: &Conn,
     variable: &str,
     schema_keys: &[String],
     old: Option<&Signature>,
@@ -171,36 +170,90 @@ pub fn apply(
     conn.execute(
         "INSERT INTO _scidb_variables VALUES (?, ?) \
          ON CONFLICT (name) DO UPDATE SET signature = excluded.signature",
-        params![variable, text],
+        args![variable, text],
     )
     .context("recording the variable type")?;
     let rows = quote_ident(&rows_table(variable));
     let known = old.map(|s| s.columns.len()).unwrap_or(0);
     if !new.columns.is_empty() && known == 0 {
-        conn.execute_batch(&format!(
+        conn.batch(&format!(
             "CREATE TABLE IF NOT EXISTS {rows} (record_id VARCHAR NOT NULL, row_index BIGINT NOT NULL)"
         ))
         .context("creating the rows table")?;
     }
     for c in &new.columns[known..] {
-        conn.execute_batch(&format!(
+        conn.batch(&format!(
             "ALTER TABLE {rows} ADD COLUMN {} {}",
             quote_ident(&c.sql_name),
-            c.sql_type
+            column_type(conn.dialect(), &c.sql_type)
         ))
         .context(format!(
             "adding column '{}' to the rows of {variable}",
             c.name
         ))?;
     }
-    conn.execute_batch(&view_sql(variable, schema_keys, new))
+    let view = view_sql(conn.dialect(), variable, schema_keys, new);
+    let view = match conn.dialect() {
+        // PostgreSQL replaces a view only when its columns keep their places.
+        Dialect::Postgres => format!("DROP VIEW IF EXISTS {}; {view}", quote_ident(variable)),
+        Dialect::DuckDb => view,
+    };
+    conn.batch(&view)
         .context(format!("creating the view {variable}"))
 }
 
-/// Typed SQL for a metadata key whose canonical JSON text is `raw`.
-fn key_expression(raw: &str, kinds: Option<&BTreeSet<String>>) -> String {
+/// A rows-table column type (signatures name DuckDB's) in the dialect.
+fn column_type(dialect: Dialect, duck_type: &str) -> &str {
+    match (dialect, duck_type) {
+        (Dialect::DuckDb, t) => t,
+        (Dialect::Postgres, "TINYINT" | "UTINYINT") => "SMALLINT",
+        (Dialect::Postgres, "USMALLINT") => "INTEGER",
+        (Dialect::Postgres, "UINTEGER") => "BIGINT",
+        (Dialect::Postgres, "UBIGINT") => "NUMERIC(20)",
+        (Dialect::Postgres, "FLOAT") => "REAL",
+        (Dialect::Postgres, "DOUBLE") => "DOUBLE PRECISION",
+        (Dialect::Postgres, t) => t,
+    }
+}
+
+/// Where a metadata key's canonical JSON is: a schema-key column of the
+/// record, or a key of its variant object.
+enum KeySource<'a> {
+    Column(&'a str),
+    Variant(&'a str),
+}
+
+/// Typed SQL for a metadata key. Its kinds say every value parses as the
+/// type (PostgreSQL has no TRY_CAST; DuckDB's guards what the view shows).
+fn key_expression(
+    dialect: Dialect,
+    src: KeySource<'_>,
+    kinds: Option<&BTreeSet<String>>,
+) -> String {
     let only = |allowed: &[&str]| {
         kinds.is_some_and(|k| !k.is_empty() && k.iter().all(|x| allowed.contains(&x.as_str())))
+    };
+    if dialect == Dialect::Postgres {
+        let json = match src {
+            KeySource::Column(c) => format!("CAST({c} AS JSONB)"),
+            KeySource::Variant(k) => format!("(CAST(r.variant AS JSONB) -> {})", quote_literal(k)),
+        };
+        return if only(&["int"]) {
+            format!("CAST({json} AS NUMERIC)")
+        } else if only(&["int", "float"]) {
+            format!("CAST({json} AS DOUBLE PRECISION)")
+        } else if only(&["bool"]) {
+            format!("CAST({json} AS BOOLEAN)")
+        } else {
+            format!("({json} #>> '{{}}')")
+        };
+    }
+    let raw = match src {
+        KeySource::Column(c) => c.to_string(),
+        KeySource::Variant(k) => format!(
+            "json_extract(r.variant, {})",
+            quote_literal(&format!("$.{k}"))
+        ),
     };
     if only(&["int"]) {
         format!("TRY_CAST({raw} AS BIGINT)")
@@ -215,7 +268,7 @@ fn key_expression(raw: &str, kinds: Option<&BTreeSet<String>>) -> String {
 
 /// The view's `value` column, or None when the variable holds only tables.
 /// Kinds that share an SQL type get it; any other mix is shown as text.
-fn value_expression(kinds: &BTreeSet<String>) -> Option<String> {
+fn value_expression(dialect: Dialect, kinds: &BTreeSet<String>) -> Option<String> {
     let shown: BTreeSet<&str> = kinds
         .iter()
         .map(String::as_str)
@@ -229,6 +282,34 @@ fn value_expression(kinds: &BTreeSet<String>) -> Option<String> {
         };
     }
     let within = |allowed: &[&str]| shown.iter().all(|k| allowed.contains(k));
+    if dialect == Dialect::Postgres {
+        // Previews of these kinds always parse; lists are `[a, b]`, which
+        // PostgreSQL reads as arrays once written `{a, b}`.
+        let (ty, list) = if within(&[KIND_BOOL]) {
+            ("BOOLEAN", false)
+        } else if within(&[KIND_INT]) {
+            ("BIGINT", false)
+        } else if within(&[KIND_INT, KIND_UINT64]) {
+            ("NUMERIC", false)
+        } else if within(&[KIND_INT, KIND_UINT64, KIND_FLOAT]) {
+            ("DOUBLE PRECISION", false)
+        } else if within(&[KIND_BOOL_LIST]) {
+            ("BOOLEAN[]", true)
+        } else if within(&[KIND_INT_LIST]) {
+            ("BIGINT[]", true)
+        } else if within(&[KIND_INT_LIST, KIND_UINT64_LIST]) {
+            ("NUMERIC[]", true)
+        } else if within(&[KIND_INT_LIST, KIND_UINT64_LIST, KIND_FLOAT_LIST]) {
+            ("DOUBLE PRECISION[]", true)
+        } else {
+            return Some("r.preview".into());
+        };
+        return Some(if list {
+            format!("CAST(translate(r.preview, '[]', '{{}}') AS {ty})")
+        } else {
+            format!("CAST(r.preview AS {ty})")
+        });
+    }
     let sql_type = if within(&[KIND_BOOL]) {
         "BOOLEAN"
     } else if within(&[KIND_INT]) {
@@ -259,10 +340,10 @@ fn value_expression(kinds: &BTreeSet<String>) -> Option<String> {
 /// schema key, version key or DataFrame column named like one of them or
 /// like an earlier column (`Value`, `RECORD_ID`, `a` after `A`) gets `_`s
 /// appended, and an empty DataFrame column name shows as `_`.
-fn view_sql(variable: &str, schema_keys: &[String], sig: &Signature) -> String {
+fn view_sql(dialect: Dialect, variable: &str, schema_keys: &[String], sig: &Signature) -> String {
     let mut cols: Vec<String> = Vec::new();
     let mut order: Vec<String> = Vec::new();
-    let value = value_expression(&sig.values);
+    let value = value_expression(dialect, &sig.values);
     let mut taken: BTreeSet<String> = VIEW_OWN_COLUMNS.iter().map(|c| ident_key(c)).collect();
     if value.is_some() {
         taken.insert("value".into());
@@ -280,7 +361,8 @@ fn view_sql(variable: &str, schema_keys: &[String], sig: &Signature) -> String {
         quote_ident(&name)
     };
     for k in schema_keys {
-        let expr = key_expression(&format!("r.{}", key_column(k)), sig.keys.get(k));
+        let column = format!("r.{}", key_column(k));
+        let expr = key_expression(dialect, KeySource::Column(&column), sig.keys.get(k));
         cols.push(format!("{expr} AS {}", alias(k)));
         order.push(expr);
     }
@@ -288,11 +370,7 @@ fn view_sql(variable: &str, schema_keys: &[String], sig: &Signature) -> String {
         if schema_keys.contains(k) {
             continue;
         }
-        let raw = format!(
-            "json_extract(r.variant, {})",
-            quote_literal(&format!("$.{k}"))
-        );
-        let expr = key_expression(&raw, Some(kinds));
+        let expr = key_expression(dialect, KeySource::Variant(k), Some(kinds));
         cols.push(format!("{expr} AS {}", alias(k)));
         order.push(expr);
     }
@@ -329,8 +407,9 @@ fn view_sql(variable: &str, schema_keys: &[String], sig: &Signature) -> String {
     };
     format!(
         "CREATE OR REPLACE VIEW {view} AS \
-         WITH latest AS (SELECT * FROM _scidb_records WHERE variable = {var} \
-           QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY version DESC) = 1) \
+         WITH latest AS (SELECT * FROM (SELECT *, row_number() OVER \
+           (PARTITION BY {partition} ORDER BY version DESC) AS _scidb_rank \
+           FROM _scidb_records WHERE variable = {var}) ranked WHERE _scidb_rank = 1) \
          SELECT {cols} FROM latest r{join}{order_by}",
         view = quote_ident(variable),
         var = quote_literal(variable),
@@ -343,7 +422,7 @@ fn view_sql(variable: &str, schema_keys: &[String], sig: &Signature) -> String {
 /// record batches through DuckDB's appender (a row-at-a-time append of a
 /// million-row DataFrame cost far more than writing its payload file).
 pub fn insert_rows(
-    conn: &Connection,
+    conn: &Conn,
     variable: &str,
     record_id: &str,
     table: &Table,
@@ -361,7 +440,10 @@ pub fn insert_rows(
         names.push(&col.sql_name);
     }
     let cells = batch_from_table(table).context("copying DataFrame rows for the view")?;
-    let mut app = conn
+    let Some(duck) = conn.duck() else {
+        return insert_rows_as_text(conn, variable, record_id, &cells, &names, sig, table);
+    };
+    let mut app = duck
         .appender_with_columns(&rows_table(variable), &names)
         .context("opening the rows table")?;
     let rows = table.rows as usize;
@@ -392,6 +474,69 @@ pub fn insert_rows(
         start += len;
     }
     app.flush().context("copying DataFrame rows for the view")
+}
+
+/// The PostgreSQL copy of a DataFrame's rows: every cell as text, which
+/// the server parses as its column's type (floats are written in their
+/// shortest form that reads back exactly).
+fn insert_rows_as_text(
+    conn: &Conn,
+    variable: &str,
+    record_id: &str,
+    cells: &RecordBatch,
+    names: &[&str],
+    sig: &Signature,
+    table: &Table,
+) -> Result<()> {
+    use arrow::util::display::{ArrayFormatter, FormatOptions};
+    let options = FormatOptions::default();
+    let formatters = cells
+        .columns()
+        .iter()
+        .map(|a| ArrayFormatter::try_new(a.as_ref(), &options))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::invalid(format!("copying DataFrame rows for the view: {e}")))?;
+    let mut marks = vec!["?".to_string(), "?".to_string()];
+    for c in &table.columns {
+        let ty = sig
+            .column_for(&c.name, sql_type(&c.data))
+            .map_or("VARCHAR", |c| c.sql_type.as_str());
+        marks.push(format!(
+            "CAST(CAST(? AS TEXT) AS {})",
+            column_type(Dialect::Postgres, ty)
+        ));
+    }
+    let row_sql = format!("({})", marks.join(", "));
+    let columns: Vec<String> = names.iter().map(|n| quote_ident(n)).collect();
+    let rows = table.rows as usize;
+    // PostgreSQL takes at most 65535 parameters per statement.
+    let per = (60_000 / names.len()).max(1);
+    let mut start = 0;
+    while start < rows {
+        let len = per.min(rows - start);
+        let mut flat: Vec<Arg<'_>> = Vec::with_capacity(len * names.len());
+        for i in start..start + len {
+            flat.push(Arg::from(record_id));
+            flat.push(Arg::Int(i as i64));
+            for (f, a) in formatters.iter().zip(cells.columns()) {
+                flat.push(if a.is_null(i) {
+                    Arg::Null
+                } else {
+                    Arg::from(f.value(i).to_string())
+                });
+            }
+        }
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES {}",
+            quote_ident(&rows_table(variable)),
+            columns.join(", "),
+            vec![row_sql.as_str(); len].join(", ")
+        );
+        conn.execute(&sql, &flat)
+            .context("copying DataFrame rows for the view")?;
+        start += len;
+    }
+    Ok(())
 }
 
 /// Rows handed to the appender at once.

@@ -1,0 +1,376 @@
+//! Shared `for_each` work (`reserve_jobs`): the jobs table of a shared
+//! catalog, in which processes running the same `for_each` (N SLURM array
+//! tasks of one script) claim combinations atomically.
+//!
+//! A job is one combination of one run description (`run_key`, the hash of
+//! the `for_each` description) and is named by its call's cache key. It is
+//! `pending`, `reserved` by a worker until its lease runs out (the worker
+//! renews it while it runs, from a thread of its own), `done` (set in the
+//! transaction that saves its outputs and lineage) or `failed` (with the
+//! worker's host, pid and message). Leases use the server's clock, so
+//! machines whose clocks disagree still agree on expiry. Claims are
+//! `FOR UPDATE SKIP LOCKED`: two workers never claim one pending job, and a
+//! job whose lease expired (its worker was killed, its node vanished) is
+//! claimed again by another.
+
+use super::sql::{args, Arg, Conn, Dialect};
+use super::Database;
+use crate::error::{Error, Result, ResultExt};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub(crate) fn create_tables(conn: &Conn) -> Result<()> {
+    conn.batch(
+        "CREATE TABLE IF NOT EXISTS _scidb_jobs (
+            run_key VARCHAR NOT NULL,
+            job_key VARCHAR NOT NULL,
+            function_name VARCHAR NOT NULL,
+            position BIGINT NOT NULL,
+            metadata VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            owner VARCHAR,
+            host VARCHAR,
+            pid BIGINT,
+            lease_until TIMESTAMP,
+            attempts BIGINT NOT NULL,
+            message VARCHAR,
+            updated_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (run_key, job_key));",
+    )
+    .context("creating the jobs table")
+}
+
+/// Who claims jobs: one per `for_each` run in a process.
+#[derive(Debug, Clone)]
+pub struct Worker {
+    /// Unique across machines and time: host, pid and a clock reading.
+    pub token: String,
+    pub host: String,
+    pub pid: i64,
+}
+
+impl Worker {
+    pub fn this_process() -> Worker {
+        let host = super::payload::host_name();
+        let pid = std::process::id() as i64;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        Worker {
+            token: format!("{host}:{pid}:{nanos}"),
+            host,
+            pid,
+        }
+    }
+}
+
+/// A job to add: its cache key, position in the run and metadata JSON.
+pub struct NewJob<'a> {
+    pub key: &'a str,
+    pub position: usize,
+    pub metadata_json: String,
+}
+
+/// What a job's row says, for a worker that did not run it.
+#[derive(Debug, Clone)]
+pub struct JobState {
+    pub status: String,
+    pub host: Option<String>,
+    pub pid: Option<i64>,
+    pub message: Option<String>,
+}
+
+/// Rows per INSERT when jobs are added.
+const JOBS_PER_INSERT: usize = 1000;
+
+impl Database {
+    fn shared_conn_or_error(&self, conn: &Conn) -> Result<()> {
+        if conn.dialect() == Dialect::Postgres {
+            Ok(())
+        } else {
+            Err(Error::invalid(format!(
+                "{} is a DuckDB file, which one process uses at a time; shared jobs \
+                 (reserve_jobs) need a PostgreSQL catalog",
+                self.path
+            )))
+        }
+    }
+
+    /// Adds the jobs of a run that are not in the table yet (another
+    /// worker of the same run may have added them first).
+    pub fn add_jobs(&self, run_key: &str, function_name: &str, jobs: &[NewJob<'_>]) -> Result<()> {
+        let inner = self.lock();
+        self.shared_conn_or_error(&inner.conn)?;
+        for group in jobs.chunks(JOBS_PER_INSERT) {
+            let row = "(?, ?, ?, ?, ?, 'pending', 0, clock_timestamp())";
+            let sql = format!(
+                "INSERT INTO _scidb_jobs (run_key, job_key, function_name, position, metadata, \
+                 status, attempts, updated_at) VALUES {} ON CONFLICT DO NOTHING",
+                vec![row; group.len()].join(", ")
+            );
+            let mut a: Vec<Arg<'_>> = Vec::with_capacity(group.len() * 5);
+            for j in group {
+                a.extend([
+                    Arg::from(run_key),
+                    Arg::from(j.key),
+                    Arg::from(function_name),
+                    Arg::Int(j.position as i64),
+                    Arg::from(j.metadata_json.as_str()),
+                ]);
+            }
+            inner.conn.execute(&sql, &a).context("adding jobs")?;
+        }
+        Ok(())
+    }
+
+    /// Claims up to `max` jobs of a run that are pending or whose lease
+    /// expired, in run order, for `lease`; returns their keys.
+    /// Jobs in `skip` (another process's plan has them) are left alone.
+    pub fn claim_jobs(
+        &self,
+        run_key: &str,
+        worker: &Worker,
+        lease: Duration,
+        max: usize,
+        skip: &[String],
+    ) -> Result<Vec<String>> {
+        let inner = self.lock();
+        self.shared_conn_or_error(&inner.conn)?;
+        let rows = inner
+            .conn
+            .query(
+                "UPDATE _scidb_jobs SET status = 'reserved', owner = ?, host = ?, pid = ?, \
+                 lease_until = clock_timestamp() + make_interval(secs => ?), \
+                 attempts = attempts + 1, updated_at = clock_timestamp() \
+                 WHERE run_key = ? AND job_key IN (SELECT job_key FROM _scidb_jobs \
+                   WHERE run_key = ? AND (status = 'pending' OR \
+                     (status = 'reserved' AND lease_until < clock_timestamp())) \
+                   AND NOT (job_key = ANY(CAST(? AS TEXT[]))) \
+                   ORDER BY position LIMIT ? FOR UPDATE SKIP LOCKED) \
+                 RETURNING job_key",
+                &[
+                    Arg::from(worker.token.as_str()),
+                    Arg::from(worker.host.as_str()),
+                    Arg::Int(worker.pid),
+                    Arg::Float(lease.as_secs_f64()),
+                    Arg::from(run_key),
+                    Arg::from(run_key),
+                    Arg::TextList(skip.to_vec()),
+                    Arg::Int(max as i64),
+                ],
+            )
+            .context("claiming jobs")?;
+        rows.iter().map(|r| r.get(0)).collect()
+    }
+
+    /// The jobs of a run that are pending or reserved (by anyone).
+    pub fn open_jobs(&self, run_key: &str) -> Result<Vec<String>> {
+        let inner = self.lock();
+        self.shared_conn_or_error(&inner.conn)?;
+        let rows = inner.conn.query(
+            "SELECT job_key FROM _scidb_jobs WHERE run_key = ? \
+             AND status IN ('pending', 'reserved')",
+            args![run_key],
+        )?;
+        rows.iter().map(|r| r.get(0)).collect()
+    }
+
+    /// The state of every job of a run, by key.
+    pub fn job_states(&self, run_key: &str) -> Result<std::collections::HashMap<String, JobState>> {
+        let inner = self.lock();
+        self.shared_conn_or_error(&inner.conn)?;
+        let rows = inner.conn.query(
+            "SELECT job_key, status, host, pid, message FROM _scidb_jobs WHERE run_key = ?",
+            args![run_key],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.get(0)?,
+                    JobState {
+                        status: r.get(1)?,
+                        host: r.get(2)?,
+                        pid: r.get(3)?,
+                        message: r.get(4)?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// Records that a job failed, with the worker and the message.
+    pub fn fail_job(&self, run_key: &str, key: &str, worker: &Worker, message: &str) -> Result<()> {
+        let inner = self.lock();
+        self.shared_conn_or_error(&inner.conn)?;
+        inner
+            .conn
+            .execute(
+                "UPDATE _scidb_jobs SET status = 'failed', owner = NULL, host = ?, pid = ?, \
+                 message = ?, lease_until = NULL, updated_at = clock_timestamp() \
+                 WHERE run_key = ? AND job_key = ? AND status <> 'done'",
+                &[
+                    Arg::from(worker.host.as_str()),
+                    Arg::Int(worker.pid),
+                    Arg::from(message),
+                    Arg::from(run_key),
+                    Arg::from(key),
+                ],
+            )
+            .context("recording a failed job")?;
+        Ok(())
+    }
+
+    /// Hands claims of this worker back: those named, or (None) all it
+    /// has not finished (a run stopped early).
+    pub fn release_jobs(
+        &self,
+        run_key: &str,
+        worker: &Worker,
+        keys: Option<&[String]>,
+    ) -> Result<()> {
+        let inner = self.lock();
+        self.shared_conn_or_error(&inner.conn)?;
+        let release = "UPDATE _scidb_jobs SET status = 'pending', owner = NULL, \
+             lease_until = NULL, updated_at = clock_timestamp() \
+             WHERE run_key = ? AND owner = ? AND status = 'reserved'";
+        let Some(keys) = keys else {
+            inner
+                .conn
+                .execute(release, args![run_key, worker.token.as_str()])
+                .context("releasing jobs")?;
+            return Ok(());
+        };
+        for k in keys {
+            inner
+                .conn
+                .execute(
+                    &format!("{release} AND job_key = ?"),
+                    args![run_key, worker.token.as_str(), k.as_str()],
+                )
+                .context("releasing jobs")?;
+        }
+        Ok(())
+    }
+
+    /// Every job as JSON, newest runs first: a list of objects with
+    /// `run_key`, `function`, `position`, `metadata`, `status`, `host`,
+    /// `pid`, `attempts`, `lease_until`, `message`, `updated_at`. Empty
+    /// on a DuckDB file.
+    pub fn jobs_json(&self) -> Result<String> {
+        let inner = self.lock();
+        let rows = inner.conn.query(
+            "SELECT run_key, function_name, position, metadata, status, host, pid, attempts, \
+             CAST(lease_until AS VARCHAR), message, CAST(updated_at AS VARCHAR) \
+             FROM _scidb_jobs ORDER BY run_key, position",
+            &[],
+        )?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let meta: String = r.get(3)?;
+            out.push(serde_json::json!({
+                "run_key": r.get::<String>(0)?,
+                "function": r.get::<String>(1)?,
+                "position": r.get::<i64>(2)?,
+                "metadata": serde_json::from_str::<serde_json::Value>(&meta)
+                    .map_err(|e| Error::corrupt(format!("metadata of a job: {e}")))?,
+                "status": r.get::<String>(4)?,
+                "host": r.get::<Option<String>>(5)?,
+                "pid": r.get::<Option<i64>>(6)?,
+                "attempts": r.get::<i64>(7)?,
+                "lease_until": r.get::<Option<String>>(8)?,
+                "message": r.get::<Option<String>>(9)?,
+                "updated_at": r.get::<String>(10)?,
+            }));
+        }
+        Ok(serde_json::Value::Array(out).to_string())
+    }
+
+    /// Deletes jobs (all, or those with `status`), so that the next run
+    /// adds the combinations again: how failed jobs are retried. Returns
+    /// how many were deleted.
+    pub fn clear_jobs(&self, status: Option<&str>) -> Result<u64> {
+        if let Some(s) = status {
+            if !["pending", "reserved", "done", "failed"].contains(&s) {
+                return Err(Error::invalid(format!(
+                    "job status '{s}' is not one of pending, reserved, done, failed"
+                )));
+            }
+        }
+        let inner = self.lock();
+        inner
+            .conn
+            .execute(
+                "DELETE FROM _scidb_jobs WHERE CAST(? AS VARCHAR) IS NULL OR status = ?",
+                &[Arg::from(status), Arg::from(status)],
+            )
+            .context("clearing jobs")
+    }
+
+    /// Starts renewing this worker's leases every third of `lease`, on a
+    /// connection of its own, until the renewer is dropped.
+    pub fn lease_renewer(&self, worker: &Worker, lease: Duration) -> Result<LeaseRenewer> {
+        let (config, shown) = self
+            .reconnect
+            .clone()
+            .ok_or_else(|| Error::invalid("leases are renewed only on a PostgreSQL catalog"))?;
+        let conn = Conn::postgres(&config, &shown)?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let token = worker.token.clone();
+        let thread = std::thread::Builder::new()
+            .name("scidb-lease".into())
+            .spawn(move || loop {
+                match stopped.recv_timeout(lease / 3) {
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    _ => return,
+                }
+                // A failed renewal is retried next time; a lease that ran
+                // out lets another worker take the job, which is safe.
+                let _ = conn.execute(
+                    "UPDATE _scidb_jobs SET lease_until = clock_timestamp() + \
+                     make_interval(secs => ?) WHERE owner = ? AND status = 'reserved'",
+                    &[Arg::Float(lease.as_secs_f64()), Arg::from(token.as_str())],
+                );
+            })
+            .map_err(|e| Error::io(format!("starting the lease renewer: {e}")))?;
+        Ok(LeaseRenewer {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+/// Renews a worker's leases while it lives.
+pub struct LeaseRenewer {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for LeaseRenewer {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Marks jobs done inside the transaction that saves their outputs.
+pub(crate) fn mark_done(conn: &Conn, run_key: &str, keys: &[&str], worker: &Worker) -> Result<()> {
+    for group in keys.chunks(JOBS_PER_INSERT) {
+        let marks = vec!["?"; group.len()].join(", ");
+        let sql = format!(
+            "UPDATE _scidb_jobs SET status = 'done', owner = NULL, lease_until = NULL, \
+             host = ?, pid = ?, message = NULL, updated_at = clock_timestamp() \
+             WHERE run_key = ? AND job_key IN ({marks})"
+        );
+        let mut a = vec![
+            Arg::from(worker.host.as_str()),
+            Arg::Int(worker.pid),
+            Arg::from(run_key),
+        ];
+        a.extend(group.iter().map(|k| Arg::from(*k)));
+        conn.execute(&sql, &a).context("marking jobs done")?;
+    }
+    Ok(())
+}
