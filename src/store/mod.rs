@@ -11,6 +11,7 @@ pub mod foreach;
 pub mod lineage;
 mod npy;
 pub mod payload;
+pub mod pg_config;
 mod preview;
 mod schema;
 mod tables;
