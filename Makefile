@@ -11,7 +11,7 @@ C_FLAGS := -Wall -Wextra -Werror -g -fsanitize=address,undefined -fno-omit-frame
 C_LINK := -L$(LIB_DIR) -lscidb -Wl,-rpath,$(LIB_DIR) -lm
 TEST_BIN := $(CARGO_TARGET_DIR)/scidb-c-tests
 
-.PHONY: all build test test-rust test-c test-python test-octave python-deps octave-deps mex demo bench fuzz header lint clean
+.PHONY: all build test test-suites test-rust test-c test-python test-octave python-deps octave-deps pg-deps mex demo bench fuzz header lint clean
 
 all: build
 
@@ -19,8 +19,16 @@ build:
 	cargo build --release
 
 ## Every test: Rust (unit, integration, header freshness), C and C++ under
-## AddressSanitizer, pytest, and the Octave suite (with cross-language tests).
-test: test-rust test-c test-python test-octave
+## AddressSanitizer, pytest, and the Octave suite (with cross-language tests),
+## all beside one throw-away PostgreSQL server (tests/pg/with_server.sh, which
+## installs PostgreSQL when missing and sets SCIDB_TEST_PG_URL and
+## SCIDB_REQUIRE_PG=1, so the PostgreSQL tests cannot skip).
+test:
+	tests/pg/with_server.sh $(MAKE) test-suites
+
+## The suites themselves; each also runs alone (`make test-rust`), where the
+## PostgreSQL tests skip unless SCIDB_TEST_PG_URL is set.
+test-suites: test-rust test-c test-python test-octave
 
 test-rust:
 	cargo test --release
@@ -60,6 +68,10 @@ octave-deps:
 	@if ! command -v $(OCTAVE) >/dev/null || ! command -v mkoctfile >/dev/null; then \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q octave octave-dev; \
 	fi
+
+## PostgreSQL (for the test server), installed when missing (needs root on Debian).
+pg-deps:
+	tests/pg/with_server.sh --install
 
 ## The MEX gateway, built against the release library.
 mex: build octave-deps

@@ -315,11 +315,11 @@ impl Database {
         let (shown, claim, conn, reconnect) = if pg_config::is_postgres_url(path) {
             let target = pg_config::parse(path)?;
             if let Some(d) = data_path {
-                shared_data_path(&target.shown, Some(d))?;
+                shared_data_path(&target.redacted, Some(d))?;
             }
-            let conn = Conn::postgres(&target.config, &target.shown)?;
-            let reconnect = Some((target.config, target.shown.clone()));
-            (target.shown, None, conn, reconnect)
+            let conn = Conn::postgres(&target.config, &target.redacted)?;
+            let reconnect = Some((target.config, target.redacted.clone()));
+            (target.redacted, None, conn, reconnect)
         } else {
             let (claim, conn) = OpenClaim::open(path, || connect(path))?;
             (path.to_string(), Some(claim), conn, None)
