@@ -30,8 +30,15 @@ test:
 ## PostgreSQL tests skip unless SCIDB_TEST_PG_URL is set.
 test-suites: test-rust test-c test-python test-octave
 
+## The Rust suites; with a test server, the store, lineage, for_each and
+## chunk suites again on PostgreSQL catalogs (tests/common).
+PG_RUST_SUITES := --test store --test lineage --test foreach --test chunked
 test-rust:
 	cargo test --release
+	@if [ -n "$$SCIDB_TEST_PG_URL" ]; then \
+		echo "SCIDB_TEST_CATALOG=postgres cargo test --release $(PG_RUST_SUITES)"; \
+		SCIDB_TEST_CATALOG=postgres cargo test --release $(PG_RUST_SUITES); \
+	fi
 
 test-c: build
 	@mkdir -p $(TEST_BIN)

@@ -295,7 +295,9 @@ fn the_password_never_appears_in_errors_or_the_name() {
         "{}",
         err.message
     );
-    let err = Database::open_with_data_path(&url, &keys(), None, None)
+    // A new catalog needs one (an existing one remembers it).
+    let (fresh, _) = fresh_pg_catalog().unwrap();
+    let err = Database::open_with_data_path(&fresh, &keys(), None, None)
         .err()
         .unwrap();
     assert!(err.message.contains("data_path"), "{}", err.message);

@@ -456,7 +456,9 @@ fn pg_refs<'a>(args: &'a [Arg<'_>]) -> Vec<&'a (dyn ToSql + Sync)> {
 /// A PostgreSQL error as a scidb error: a lost connection is an IO error
 /// that says so; the catalog's own message is kept.
 pub fn pg_error(e: postgres::Error, shown: &str) -> Error {
-    if e.is_closed() {
+    // Connection exceptions (08) and the server ending the session (57P).
+    let code = e.code().map(|c| c.code().to_string()).unwrap_or_default();
+    if e.is_closed() || code.starts_with("08") || code.starts_with("57P") {
         return Error::io(format!(
             "the connection to the PostgreSQL catalog {shown} was lost ({e}); \
              what was not acknowledged was not saved: open the database again"

@@ -74,12 +74,22 @@ pub fn on_postgres() -> bool {
     std::env::var("SCIDB_TEST_CATALOG").as_deref() == Ok("postgres")
 }
 
-/// A fresh database with these schema keys: a DuckDB file `name` in
-/// `dir`, or (on_postgres) a new PostgreSQL schema with its payload files
-/// in `dir`.
+/// The database `name` in `dir` with these schema keys, created when
+/// new: a DuckDB file, or (on_postgres) a PostgreSQL schema with its
+/// payload files in `dir`, whose URL is kept in `dir` so that opening the
+/// same name again reopens it, as with a file.
 pub fn open_fresh(dir: &tempfile::TempDir, name: &str, keys: &[String]) -> Database {
     if on_postgres() {
-        let (url, _) = fresh_pg_catalog().expect("SCIDB_TEST_CATALOG=postgres needs a test server");
+        let remembered = dir.path().join(format!("{name}.url"));
+        let url = match std::fs::read_to_string(&remembered) {
+            Ok(url) => url,
+            Err(_) => {
+                let (url, _) =
+                    fresh_pg_catalog().expect("SCIDB_TEST_CATALOG=postgres needs a test server");
+                std::fs::write(&remembered, &url).unwrap();
+                url
+            }
+        };
         let data = dir.path().join(format!("{name}.data"));
         return Database::open_with_data_path(&url, keys, None, data.to_str()).unwrap();
     }
