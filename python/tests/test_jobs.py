@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import scidb
-from conftest import new_pg_catalog
+from catalogs import new_pg_catalog
 
 WORKER = pathlib.Path(__file__).with_name("jobs_worker.py")
 SUBJECTS, TRIALS = 20, 20

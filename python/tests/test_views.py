@@ -1,5 +1,8 @@
-"""Each variable type's SQL view reads with plain duckdb, no scidb involved."""
+"""Each variable type's SQL view reads with plain duckdb (a DuckDB file) or
+psycopg (a PostgreSQL catalog, as psql reads it), no scidb involved."""
 
+import datetime
+import decimal
 import subprocess
 import sys
 import textwrap
@@ -7,6 +10,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 
+from catalogs import reopen_url
 from scidb import BaseVariable
 
 
@@ -28,21 +32,29 @@ class Mixed(BaseVariable):
 
 def read_view(path, sql):
     """Runs SQL in a fresh interpreter that never imports scidb."""
+    url = reopen_url(path)
+    if str(url).startswith("postgresql://"):
+        connect = f"import psycopg; con = psycopg.connect({url!r})"
+    else:
+        connect = f"import duckdb; con = duckdb.connect({str(url)!r}, read_only=True)"
     code = textwrap.dedent(
         f"""
-        import sys, duckdb
+        import sys
+        {connect}
         assert "scidb" not in sys.modules
-        con = duckdb.connect({str(path)!r}, read_only=True)
-        print(repr(con.execute({sql!r}).fetchall()))
-        print(repr([d[0] for d in con.description]))
+        cur = con.execute({sql!r})
+        print(repr([tuple(r) for r in cur.fetchall()]))
+        print(repr([d[0] for d in cur.description]))
         """
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     rows, cols = out.stdout.strip().splitlines()
-    return eval(rows), eval(cols)
+    # psycopg gives NUMERIC as Decimal and timestamps as datetime.
+    names = {"Decimal": decimal.Decimal, "datetime": datetime}
+    return eval(rows, names), eval(cols)
 
 
-def test_views_show_native_sql_types(db):
+def test_views_show_native_sql_types(db, catalog):
     for subject, session, value in [(1, "baseline", 0.82), (1, "post", 1.47), (2, "baseline", 0.91)]:
         MaxActivation.save(value, subject=subject, session=session)
     MaxActivation.save(0.99, subject=2, session="baseline")  # newer version replaces 0.91
@@ -62,5 +74,10 @@ def test_views_show_native_sql_types(db):
     assert rows == [(1, "pre", "A", 1, 0.61), (1, "pre", "A", 2, 0.64)]
     rows, _ = read_view(path, "SELECT value FROM Mixed ORDER BY subject")
     assert rows == [(3.0,), (2.5,)]
-    rows, _ = read_view(path, "SELECT typeof(subject), typeof(value) FROM MaxActivation LIMIT 1")
-    assert rows == [("BIGINT", "DOUBLE")]
+    if catalog == "duckdb":
+        rows, _ = read_view(path, "SELECT typeof(subject), typeof(value) FROM MaxActivation LIMIT 1")
+        assert rows == [("BIGINT", "DOUBLE")]
+    else:
+        # Integer keys are NUMERIC on PostgreSQL: any 64-bit value fits.
+        rows, _ = read_view(path, "SELECT pg_typeof(subject)::text, pg_typeof(value)::text FROM MaxActivation LIMIT 1")
+        assert rows == [("numeric", "double precision")]

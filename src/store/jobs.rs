@@ -140,28 +140,37 @@ impl Database {
         let rows = inner
             .conn
             .query(
-                "UPDATE _scidb_jobs SET status = 'reserved', owner = ?, host = ?, pid = ?, \
-                 lease_until = clock_timestamp() + make_interval(secs => ?), \
-                 attempts = attempts + 1, updated_at = clock_timestamp() \
-                 WHERE run_key = ? AND job_key IN (SELECT job_key FROM _scidb_jobs \
+                // The CTE runs once: a subquery in IN could be rescanned and,
+                // skipping what it locked, claim more than asked.
+                "WITH picked AS (SELECT job_key FROM _scidb_jobs \
                    WHERE run_key = ? AND (status = 'pending' OR \
                      (status = 'reserved' AND lease_until < clock_timestamp())) \
                    AND NOT (job_key = ANY(CAST(? AS TEXT[]))) \
                    ORDER BY position LIMIT ? FOR UPDATE SKIP LOCKED) \
-                 RETURNING job_key",
+                 UPDATE _scidb_jobs j SET status = 'reserved', owner = ?, host = ?, pid = ?, \
+                 lease_until = clock_timestamp() + make_interval(secs => ?), \
+                 attempts = attempts + 1, updated_at = clock_timestamp() \
+                 FROM picked WHERE j.run_key = ? AND j.job_key = picked.job_key \
+                 RETURNING j.job_key, j.position",
                 &[
+                    Arg::from(run_key),
+                    Arg::TextList(skip.to_vec()),
+                    Arg::Int(max as i64),
                     Arg::from(worker.token.as_str()),
                     Arg::from(worker.host.as_str()),
                     Arg::Int(worker.pid),
                     Arg::Float(lease.as_secs_f64()),
                     Arg::from(run_key),
-                    Arg::from(run_key),
-                    Arg::TextList(skip.to_vec()),
-                    Arg::Int(max as i64),
                 ],
             )
             .context("claiming jobs")?;
-        rows.iter().map(|r| r.get(0)).collect()
+        // In run order (RETURNING has none).
+        let mut claimed: Vec<(i64, String)> = rows
+            .iter()
+            .map(|r| Ok((r.get(1)?, r.get(0)?)))
+            .collect::<Result<_>>()?;
+        claimed.sort();
+        Ok(claimed.into_iter().map(|(_, k)| k).collect())
     }
 
     /// The jobs of a run that are pending or reserved (by anyone).

@@ -602,6 +602,11 @@ impl ToSql for Arg<'_> {
                 _ => f.to_sql(ty, out),
             },
             Arg::Bool(b) => b.to_sql(ty, out),
+            // PostgreSQL text cannot hold NUL. Raw text reaches the catalog
+            // only as what views show (previews, DataFrame cells for the
+            // view); values, metadata and ids are blobs or escaped JSON.
+            // So a NUL is shown as U+2400 there and stays exact in the value.
+            Arg::Text(t) if t.contains('\0') => t.replace('\0', "\u{2400}").to_sql(ty, out),
             Arg::Text(t) => t.as_ref().to_sql(ty, out),
             Arg::Blob(b) => b.as_ref().to_sql(ty, out),
             Arg::Time(us) => {

@@ -195,11 +195,24 @@ pub fn apply(
     let view = view_sql(conn.dialect(), variable, schema_keys, new);
     let view = match conn.dialect() {
         // PostgreSQL replaces a view only when its columns keep their places.
-        Dialect::Postgres => format!("DROP VIEW IF EXISTS {}; {view}", quote_ident(variable)),
+        Dialect::Postgres => format!(
+            "DROP VIEW IF EXISTS {}; {view}",
+            view_name(Dialect::Postgres, variable)
+        ),
         Dialect::DuckDb => view,
     };
     conn.batch(&view)
         .context(format!("creating the view {variable}"))
+}
+
+/// The view's name: the variable type's. PostgreSQL folds unquoted names
+/// to lower case (DuckDB ignores case), so its view is named in lower case:
+/// `SELECT * FROM MaxActivation` works in psql as in DuckDB.
+fn view_name(dialect: Dialect, variable: &str) -> String {
+    match dialect {
+        Dialect::DuckDb => quote_ident(variable),
+        Dialect::Postgres => quote_ident(&variable.to_lowercase()),
+    }
 }
 
 /// A rows-table column type (signatures name DuckDB's) in the dialect.
@@ -411,7 +424,7 @@ fn view_sql(dialect: Dialect, variable: &str, schema_keys: &[String], sig: &Sign
            (PARTITION BY {partition} ORDER BY version DESC) AS _scidb_rank \
            FROM _scidb_records WHERE variable = {var}) ranked WHERE _scidb_rank = 1) \
          SELECT {cols} FROM latest r{join}{order_by}",
-        view = quote_ident(variable),
+        view = view_name(dialect, variable),
         var = quote_literal(variable),
         partition = partition.join(", "),
         cols = cols.join(", "),
