@@ -209,7 +209,7 @@ impl PayloadStore {
                     .and_then(|m| m.modified())
                     .ok()
                     .and_then(|t| t.elapsed().ok())
-                    .is_none_or(|age| age < grace)
+                    .map_or(true, |age| age < grace)
             })
         };
         for entry in fs::read_dir(&tmp).map_err(|e| io(&tmp, e))? {

@@ -247,7 +247,7 @@ impl<T: FromCell> FromCell for Option<T> {
 /// An open catalog connection.
 pub enum Conn {
     Duck(duckdb::Connection),
-    Pg(PgConn),
+    Pg(Box<PgConn>),
 }
 
 /// A PostgreSQL connection with its prepared statements (a statement is
@@ -266,11 +266,11 @@ impl Conn {
         let client = config
             .connect(postgres::NoTls)
             .map_err(|e| pg_error(e, shown).context(format!("connecting to {shown}")))?;
-        Ok(Conn::Pg(PgConn {
+        Ok(Conn::Pg(Box::new(PgConn {
             client: RefCell::new(client),
             statements: RefCell::new(HashMap::new()),
             shown: shown.to_string(),
-        }))
+        })))
     }
 
     pub fn dialect(&self) -> Dialect {

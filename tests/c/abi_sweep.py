@@ -71,6 +71,7 @@ TEXT = {
     "source": ['"def f(): pass"', "NULL", '"\\xff\\xfe not utf8 at all"',
                '"function [a, b] = g(x, varargin)"'],
     "utf8": ['"hello, world!"', "NULL", '"\\xff\\xfe not utf8 at all"'],
+    "status": ['"failed"', "NULL", '""', '"nope"', '"\\xff"'],
 }
 
 U32 = {
