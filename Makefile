@@ -60,6 +60,11 @@ test-c: build
 	ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/chunks_test_c
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 $(TEST_BIN)/hardening_test_c
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 $(TEST_BIN)/abi_sweep
+	@if [ -n "$$SCIDB_TEST_PG_URL" ]; then \
+		echo "lineage and for_each C tests on PostgreSQL catalogs"; \
+		SCIDB_TEST_CATALOG=postgres ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/lineage_test_c && \
+		SCIDB_TEST_CATALOG=postgres ASAN_OPTIONS=detect_leaks=1 $(TEST_BIN)/foreach_test_c; \
+	fi
 
 python-deps: build
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check "./python[test]"
@@ -86,8 +91,14 @@ mex: build octave-deps
 
 ## The Octave suite; its cross-language tests run Python with $(PYTHON).
 ## Then the stream plugin's scenarios through an Octave child, under the harness.
+## With a test server, the Octave suite runs again on PostgreSQL catalogs
+## (fresh_database.m).
 test-octave: mex python-deps
 	cd matlab/tests && SCIDB_PYTHON=$(PYTHON) $(OCTAVE) --no-gui --norc --quiet --eval "exit(double(~run_tests()))"
+	@if [ -n "$$SCIDB_TEST_PG_URL" ]; then \
+		echo "the Octave suite on PostgreSQL catalogs"; \
+		cd matlab/tests && SCIDB_TEST_CATALOG=postgres SCIDB_PYTHON=$(PYTHON) $(OCTAVE) --no-gui --norc --quiet --eval "exit(double(~run_tests()))"; \
+	fi
 	cd python && $(PYTHON) -m pytest -q ../matlab/tests/stream
 
 ## The main job: on embedded DuckDB files, the Python demo (save, load,

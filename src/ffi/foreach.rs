@@ -22,6 +22,7 @@ pub struct scidb_foreach {
     fe: ForEach,
     /// The database the run was planned on (every call must pass it).
     db_path: String,
+    db_id: u64,
     /// Work items handed out by `scidb_foreach_next`, until done or failed.
     items: HashMap<usize, WorkItem>,
 }
@@ -104,6 +105,7 @@ pub unsafe extern "C" fn scidb_foreach_new(
         *out = Box::into_raw(Box::new(scidb_foreach {
             fe,
             db_path: db.0.path().to_string(),
+            db_id: db.0.open_id(),
             items: HashMap::new(),
         }));
         Ok(())
@@ -123,7 +125,7 @@ unsafe fn both<'a>(
 ) -> Result<(&'a scidb_db, &'a mut scidb_foreach)> {
     let db = arg_ref(db, "db")?;
     let fe = arg_out(foreach, "foreach")?;
-    if db.0.path() != fe.db_path {
+    if db.0.open_id() != fe.db_id {
         return Err(Error::invalid(format!(
             "this for_each was planned on {}, not {}",
             fe.db_path,

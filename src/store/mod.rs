@@ -6,6 +6,7 @@
 //! calls later; the payload store (`payload`) does not know the catalog.
 
 mod chunked;
+mod copy;
 mod find;
 pub mod foreach;
 pub mod jobs;
@@ -20,6 +21,7 @@ mod tables;
 mod views;
 
 pub use chunked::{ChunkReader, ChunkWriter, WHOLE_LOAD_BYTES};
+pub use copy::CopyReport;
 pub use find::RecordInfo;
 pub use payload::{GcReport, INLINE_BYTES};
 pub use views::quote_ident;
@@ -72,6 +74,9 @@ pub struct Database {
     /// How to open another connection to a PostgreSQL catalog (the lease
     /// renewer's), and its name.
     reconnect: Option<(postgres::Config, String)>,
+    /// Which open database this is, in this process (two catalogs of one
+    /// PostgreSQL server may share a name).
+    open_id: u64,
     /// The file claim of a DuckDB database.
     _claim: Option<OpenClaim>,
 }
@@ -81,6 +86,9 @@ pub struct Database {
 /// (each keeps its own write-ahead log, named after the path it was given);
 /// a claim refuses that and is released when the database drops.
 static OPEN_FILES: Mutex<Vec<Claimed>> = Mutex::new(Vec::new());
+
+/// The id the next opened database gets.
+static NEXT_OPEN_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// One open file: the path it was reached by, canonical, and its identity
 /// (device, inode), which every symlink and hard link to it shares.
@@ -346,12 +354,18 @@ impl Database {
             insert_sql: insert_record_sql(schema_keys),
             newer_sql: newer_record_sql(schema_keys),
             _claim: claim,
+            open_id: NEXT_OPEN_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             reconnect,
             schema_keys: schema_keys.to_vec(),
             payloads,
             verify_loads: std::env::var_os(VERIFY_LOADS_ENV).is_some_and(|v| v == "1"),
             inner: Mutex::new(inner),
         })
+    }
+
+    /// A number no other database opened in this process has.
+    pub fn open_id(&self) -> u64 {
+        self.open_id
     }
 
     /// Whether other processes may write this database too (a PostgreSQL

@@ -124,6 +124,11 @@ impl Row {
         T::from_cell(cell).ok_or_else(|| wrong_cell::<T>(cell, i))
     }
 
+    /// Column `i` as it came.
+    pub fn cell(&self, i: usize) -> &Cell {
+        self.0.get(i).unwrap_or(&Cell::Null)
+    }
+
     /// Moves column `i` out (a blob without a copy).
     pub fn take<T: FromCell>(&mut self, i: usize) -> Result<T> {
         let cell = match self.0.get_mut(i) {

@@ -38,11 +38,9 @@ static double first_f64(const scidb_value *v) {
 
 /* Raw at subjects 0..SUBJECTS-1 x sessions a, b; subject 7 has no "b". */
 static scidb_db *seeded(const char *dir, const char *name) {
-  char path[256];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
   const char *keys[2] = {"subject", "session"};
   scidb_db *db = NULL;
-  CHECK(scidb_open(path, keys, 2, NULL, &db) == SCIDB_OK && db != NULL);
+  CHECK(open_fresh(dir, name, keys, 2, &db) == SCIDB_OK && db != NULL);
   for (int s = 0; s < SUBJECTS; s++) {
     for (int k = 0; k < 2; k++) {
       if (s == 7 && k == 1) continue;

@@ -328,11 +328,9 @@ int main(void) {
     perror("mkdtemp");
     return 2;
   }
-  char path[256];
-  snprintf(path, sizeof path, "%s/lineage.duckdb", dir);
   const char *keys[1] = {"subject"};
   scidb_db *db = NULL;
-  CHECK(scidb_open(path, keys, 1, NULL, &db) == SCIDB_OK && db != NULL);
+  CHECK(open_fresh(dir, "lineage.duckdb", keys, 1, &db) == SCIDB_OK && db != NULL);
   if (db) {
     test_no_callback(db);
     test_callback(db);
