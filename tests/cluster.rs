@@ -335,3 +335,119 @@ fn a_second_process_opening_a_duckdb_file_learns_who_holds_it() {
     assert!(holder.wait().unwrap().success());
     Database::open(path.to_str().unwrap(), &keys(), None).unwrap();
 }
+
+/// A database with what a copy must carry: versions, variants, a large
+/// array (payload file), a DataFrame (rows in its view), a chunked value,
+/// lineage and a run log.
+fn populate(db: &std::sync::Arc<Database>) {
+    use scidb::chunked::ChunkRef;
+    use scidb::value::{Column, ColumnData, Table};
+    db.save("Trial", &at(1, 1), &scalar(1.0)).unwrap();
+    db.save("Trial", &at(1, 1), &scalar(2.0)).unwrap();
+    db.save("Trial", &at(1, 1), &scalar(1.0)).unwrap(); // the first again: newest
+    let mut variant = at(1, 1);
+    variant.insert("smoothing".into(), MetaValue::Float(0.5));
+    db.save("Trial", &variant, &scalar(9.0)).unwrap();
+    let big: Vec<u8> = (0..300_000u32)
+        .flat_map(|i| (i as f64).to_le_bytes())
+        .collect();
+    db.save(
+        "Big",
+        &at(2, 1),
+        &Value::Array(Array::new(DType::Float64, vec![300_000], big, false).unwrap()),
+    )
+    .unwrap();
+    let table = Table {
+        rows: 2,
+        columns: vec![
+            Column {
+                name: "t".into(),
+                data: ColumnData::Numeric {
+                    dtype: DType::Int64,
+                    data: [1i64.to_le_bytes(), 2i64.to_le_bytes()].concat(),
+                },
+                validity: None,
+            },
+            Column {
+                name: "label".into(),
+                data: ColumnData::Utf8(vec!["x".into(), "".into()]),
+                validity: Some(vec![true, false]),
+            },
+        ],
+    };
+    db.save("Tab", &at(3, 1), &Value::Table(table)).unwrap();
+    let mut w = db.chunk_writer("Stream", &at(4, 1)).unwrap();
+    for c in 0..3 {
+        let rows: Vec<u8> = (0..1000u32)
+            .flat_map(|i| ((c * 1000 + i) as f64).to_le_bytes())
+            .collect();
+        w.add(ChunkRef::Array(
+            &Array::new(DType::Float64, vec![1000], rows, false).unwrap(),
+        ))
+        .unwrap();
+    }
+    w.finish().unwrap();
+    let f = FunctionId::new("rust", "double", None, Some("1")).unwrap();
+    let raw = db.load_all("Trial", &parse_query("{}").unwrap()).unwrap();
+    for r in raw {
+        let mut call = Call::new(f.clone(), 1);
+        call.add_input("x", &r.info.content_hash, Some(&r.info.record_id), None)
+            .unwrap();
+        let v = scalar(42.0);
+        db.save_outputs(&[CallOutputs {
+            call: &call,
+            outputs: vec![OutputSave {
+                index: 0,
+                variable: "Doubled",
+                metadata: r.metadata.clone(),
+                value: Some(&v),
+            }],
+        }])
+        .unwrap();
+    }
+}
+
+#[test]
+fn a_copy_to_postgresql_and_back_keeps_records_versions_views_and_lineage() {
+    let Some((url, schema)) = fresh_pg_catalog() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("laptop.duckdb");
+    let src = std::sync::Arc::new(Database::open(file.to_str().unwrap(), &keys(), None).unwrap());
+    populate(&src);
+    let lab = dir.path().join("lab");
+    let dst = Database::open_with_data_path(&url, &keys(), None, lab.to_str()).unwrap();
+    let report = src.copy_into(&dst).unwrap();
+    assert_eq!(report.records, 8);
+    assert_eq!(report.verified, 8);
+    assert_eq!(report.payload_files, 2, "{report:?}"); // Big's .npy, Stream's .npy
+    assert_eq!(dst.variables().unwrap(), src.variables().unwrap());
+    // The view reads in plain SQL, DataFrame rows included.
+    let mut sql = pg_client(Some(&schema));
+    let rows = sql
+        .query("SELECT t, label FROM tab ORDER BY t", &[])
+        .unwrap();
+    let got: Vec<(i64, Option<String>)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(got, vec![(1, Some("x".into())), (2, None)]);
+    let newest: f64 = sql
+        .query_one(
+            "SELECT value FROM trial WHERE subject = 1 AND smoothing IS NULL",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(newest, 1.0);
+    // A second copy into the same catalog is refused.
+    let err = src.copy_into(&dst).unwrap_err();
+    assert!(
+        err.message.contains("already has records"),
+        "{}",
+        err.message
+    );
+    // And back into a new DuckDB file.
+    let back_path = dir.path().join("back.duckdb");
+    let back = Database::open(back_path.to_str().unwrap(), &keys(), None).unwrap();
+    let report = dst.copy_into(&back).unwrap();
+    assert_eq!(report.verified, 8);
+}

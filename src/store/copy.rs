@@ -209,6 +209,28 @@ impl Database {
         Ok(())
     }
 
+    /// Loads a record and checks its value against its content hash,
+    /// whatever `SCIDB_VERIFY_LOADS` says (tables and chunked values are
+    /// checked as they are read).
+    fn load_verified(&self, record_id: &str) -> Result<()> {
+        let inner = self.fresh()?;
+        let info = find::by_id(&inner.conn, &self.schema_keys, None, record_id, true)?;
+        let blob = info.blob.as_deref().unwrap_or_default();
+        let value = super::payload::decode(
+            &inner.conn,
+            &self.payloads,
+            record_id,
+            &info.content_hash,
+            blob,
+        )?;
+        if !super::payload::verified_by_decode(blob) && content_hash(&value) != info.content_hash {
+            return Err(Error::corrupt(format!(
+                "the copy of record {record_id} does not hash to its content hash"
+            )));
+        }
+        Ok(())
+    }
+
     /// Loads every record of `dst`, checks it against this database's:
     /// same records, versions in the same order, values hashing to their
     /// content hashes, equal provenance. Returns how many were checked.
@@ -230,15 +252,7 @@ impl Database {
             }
             for r in &ours {
                 let id = &r.info.record_id;
-                let copied = dst.load_record(Some(&variable), id)?;
-                let value = copied.value.as_ref().ok_or_else(|| {
-                    Error::corrupt(format!("record {id} was copied without its value"))
-                })?;
-                if content_hash(value) != r.info.content_hash {
-                    return Err(Error::corrupt(format!(
-                        "the copy of record {id} does not hash to its content hash"
-                    )));
-                }
+                dst.load_verified(id)?;
                 let lineage = |db: &Database| -> Result<String> {
                     serde_json::to_string(&db.provenance(id)?)
                         .map_err(|e| Error::invalid(e.to_string()))
@@ -316,7 +330,7 @@ fn insert_records(conn: &Conn, keys: &[String], rows: &[super::sql::Row]) -> Res
         .map(|k| format!(", {}", schema::key_column(k)))
         .collect();
     let one = format!(
-        "(?, ?, nextval('_scidb_version_seq'), ?, ?, ?, CAST(? AS TIMESTAMP), ?{})",
+        "(?, ?, nextval('_scidb_version_seq'), ?, ?, ?, CAST(CAST(? AS VARCHAR) AS TIMESTAMP), ?{})",
         ", ?".repeat(keys.len())
     );
     for group in rows.chunks(ROWS_PER_INSERT) {
@@ -367,7 +381,13 @@ fn copy_plain(src: &Conn, dst: &Conn, t: &PlainTable) -> Result<usize> {
     let marks: Vec<&str> = t
         .columns
         .iter()
-        .map(|(_, time)| if *time { "CAST(? AS TIMESTAMP)" } else { "?" })
+        .map(|(_, time)| {
+            if *time {
+                "CAST(CAST(? AS VARCHAR) AS TIMESTAMP)"
+            } else {
+                "?"
+            }
+        })
         .collect();
     let one = format!("({})", marks.join(", "));
     let names: Vec<&str> = t.columns.iter().map(|(c, _)| *c).collect();

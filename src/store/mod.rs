@@ -363,6 +363,23 @@ impl Database {
         })
     }
 
+    /// Opens an existing database with the schema keys it was created
+    /// with (read from its catalog): what tools that did not create it use.
+    pub fn open_existing(path: &str, data_path: Option<&str>) -> Result<Self> {
+        let keys = if pg_config::is_postgres_url(path) {
+            let target = pg_config::parse(path)?;
+            let conn = Conn::postgres(&target.config, &target.redacted)?;
+            schema::recorded_keys(&conn, &target.redacted)?
+        } else {
+            if !Path::new(path).is_file() {
+                return Err(Error::not_found(format!("{path} is not a database file")));
+            }
+            let (_claim, conn) = OpenClaim::open(path, || connect(path))?;
+            schema::recorded_keys(&conn, path)?
+        };
+        Self::open_with_data_path(path, &keys, None, data_path)
+    }
+
     /// A number no other database opened in this process has.
     pub fn open_id(&self) -> u64 {
         self.open_id

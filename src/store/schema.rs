@@ -110,6 +110,28 @@ fn refuse_foreign(conn: &Conn) -> Result<()> {
     )))
 }
 
+/// The schema keys a database was created with.
+pub fn recorded_keys(conn: &Conn, shown: &str) -> Result<Vec<String>> {
+    let not_scidb = || {
+        Error::not_found(format!(
+            "{shown} is not a scidb database (it has no schema keys)"
+        ))
+    };
+    let has_info = conn
+        .query_opt(
+            "SELECT 1 FROM information_schema.tables WHERE table_name = '_scidb_info' \
+             AND table_schema = current_schema()",
+            &[],
+        )?
+        .is_some();
+    if !has_info {
+        return Err(not_scidb());
+    }
+    let keys = info(conn, "schema_keys")?.ok_or_else(not_scidb)?;
+    serde_json::from_str(&keys)
+        .map_err(|e| Error::corrupt(format!("the schema keys of {shown}: {e}")))
+}
+
 fn info(conn: &Conn, key: &str) -> Result<Option<String>> {
     conn.query_opt("SELECT value FROM _scidb_info WHERE key = ?", args![key])
         .and_then(|r| r.map(|r| r.get(0)).transpose())
