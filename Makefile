@@ -99,7 +99,7 @@ test-octave: mex python-deps
 		echo "the Octave suite on PostgreSQL catalogs"; \
 		cd matlab/tests && SCIDB_TEST_CATALOG=postgres SCIDB_PYTHON=$(PYTHON) $(OCTAVE) --no-gui --norc --quiet --eval "exit(double(~run_tests()))"; \
 	fi
-	cd python && $(PYTHON) -m pytest -q ../matlab/tests/stream
+	cd python && $(PYTHON) -m pytest -q ../matlab/tests/stream ../matlab/tests/jobs
 
 ## The main job: on embedded DuckDB files, the Python demo (save, load,
 ## versions, the SQL view), then the seed's full pipeline from Python

@@ -1,0 +1,2 @@
+classdef Doubled < scidb.BaseVariable
+end

@@ -1,0 +1,2 @@
+classdef Negated < scidb.BaseVariable
+end

@@ -1,0 +1,2 @@
+classdef Raw < scidb.BaseVariable
+end
