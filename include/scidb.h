@@ -142,6 +142,9 @@ typedef struct scidb_value scidb_value;
 // The lease of claimed jobs unless the description sets `lease_seconds`.
 #define DEFAULT_LEASE_SECONDS 60.0
 
+// The port when neither the URL nor `PGPORT` gives one.
+#define DEFAULT_PORT 5432
+
 // A description of one call of a function: its identity, its inputs by
 // parameter name and its constants. Free with `scidb_call_free`.
 typedef struct scidb_call scidb_call;
@@ -504,6 +507,14 @@ scidb_status scidb_db_path(const struct scidb_db *db, char **out_path);
 // Writes 1 to `out_shared` when other processes may write the database
 // too (a PostgreSQL catalog), else 0 (a DuckDB file).
 scidb_status scidb_db_is_shared(const struct scidb_db *db, int32_t *out_shared);
+
+// Copies every record (all versions), view, lineage row, run and payload
+// file of `src` into `dst`, which must be empty and have the same schema
+// keys, then verifies each record in `dst` (content hash, provenance).
+// Writes what was copied as a new JSON text (free it with
+// `scidb_string_free`): `records`, `variables`, `payload_files`,
+// `payload_bytes`, `lineage_rows`, `runs`, `verified`.
+scidb_status scidb_copy(const struct scidb_db *src, const struct scidb_db *dst, char **out_json);
 
 // Plans a run on `db` from its JSON description (docs/foreach.md):
 // `{"function": {"language", "name", "source_hash"?, "version"?},

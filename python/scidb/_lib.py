@@ -110,6 +110,7 @@ _declare("scidb_open_with_data_path", [c_char_p, POINTER(c_char_p), c_size_t, c_
 _declare("scidb_gc", [P, POINTER(c_uint64), POINTER(c_uint64)])
 _declare("scidb_db_data_path", [P, PP])
 _declare("scidb_db_path", [P, PP])
+_declare("scidb_copy", [P, P, PP])
 _declare("scidb_db_is_shared", [P, POINTER(ctypes.c_int32)])
 _declare("scidb_db_free", [PP], None)
 _declare("scidb_save", [P, c_char_p, c_char_p, P, POINTER(c_char)])

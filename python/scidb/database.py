@@ -70,6 +70,18 @@ class Database:
         check(lib.scidb_db_is_shared(self.ptr, byref(out)))
         return bool(out.value)
 
+    def copy_to(self, other):
+        """Copies every record (all versions), view, lineage row, run and
+        payload file of this database into ``other`` (an empty
+        :class:`Database` with the same schema keys, say a PostgreSQL
+        catalog), then loads every record from ``other`` and checks its
+        content hash and provenance. Returns what was copied as a dict
+        (``records``, ``verified``, ``payload_files``, ...). The
+        ``scidb copy SRC DST`` command does the same."""
+        p = c_void_p()
+        check(lib.scidb_copy(self.ptr, other.ptr, byref(p)))
+        return json.loads(take_string(p.value))
+
     def jobs(self):
         """The jobs of shared ``for_each`` runs (``reserve_jobs=True`` on a
         PostgreSQL catalog) as a DataFrame: ``run_key``, ``function``,

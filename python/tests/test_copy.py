@@ -16,9 +16,7 @@ from catalogs import new_pg_catalog
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 VARIABLES = ["RawKinematicData", "StepLength", "MeanStepLength", "RawForce", "FilteredForce"]
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("SCIDB_TEST_PG_URL"), reason="needs the PostgreSQL test server"
-)
+needs_pg = pytest.mark.skipif(not os.environ.get("SCIDB_TEST_PG_URL"), reason="needs the PostgreSQL test server")
 
 
 def scidb_program():
@@ -50,6 +48,7 @@ def snapshot(path, keys, data_path=None):
         db.close()
 
 
+@needs_pg
 def test_copy_of_the_seed_pipeline_to_postgresql_is_equal(tmp_path):
     src = tmp_path / "gait_study.duckdb"
     subprocess.run([sys.executable, str(ROOT / "examples" / "pipeline.py"), str(src)], check=True,
@@ -71,6 +70,7 @@ def test_copy_of_the_seed_pipeline_to_postgresql_is_equal(tmp_path):
     assert password not in copied.stdout + copied.stderr
 
 
+@needs_pg
 def test_copy_refuses_a_destination_with_records(tmp_path):
     src = tmp_path / "a.duckdb"
     db = scidb.configure_database(src, ["subject"])
@@ -88,3 +88,18 @@ def test_copy_refuses_a_destination_with_records(tmp_path):
     assert run.returncode != 0
     assert "already has records" in run.stderr
     assert os.environ["SCIDB_TEST_PG_PASSWORD"] not in run.stderr
+
+
+class Thing(scidb.BaseVariable):
+    pass
+
+
+def test_copy_to_is_a_library_call(db, tmp_path):
+    src = scidb.Database(tmp_path / "src.duckdb", ["subject", "session"])
+    src.save("Thing", np.arange(3.0), {"subject": 1, "session": "a"})
+    src.save("Thing", np.arange(4.0), {"subject": 1, "session": "a"})
+    report = src.copy_to(db)
+    src.close()
+    assert report["records"] == report["verified"] == 2
+    assert Thing.load(subject=1, session="a").data.tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert len(Thing.list_versions(subject=1, session="a")) == 2

@@ -283,3 +283,26 @@ pub unsafe extern "C" fn scidb_db_is_shared(
         Ok(())
     })
 }
+
+/// Copies every record (all versions), view, lineage row, run and payload
+/// file of `src` into `dst`, which must be empty and have the same schema
+/// keys, then verifies each record in `dst` (content hash, provenance).
+/// Writes what was copied as a new JSON text (free it with
+/// `scidb_string_free`): `records`, `variables`, `payload_files`,
+/// `payload_bytes`, `lineage_rows`, `runs`, `verified`.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_copy(
+    src: *const scidb_db,
+    dst: *const scidb_db,
+    out_json: *mut *mut c_char,
+) -> scidb_status {
+    guard(|| {
+        let src = arg_ref(src, "src")?;
+        let dst = arg_ref(dst, "dst")?;
+        let out = arg_out(out_json, "out_json")?;
+        let report = src.0.copy_into(&dst.0)?;
+        let json = serde_json::to_string(&report).map_err(|e| Error::invalid(e.to_string()))?;
+        *out = super::lineage::c_string(json, "the copy report")?.into_raw();
+        Ok(())
+    })
+}
