@@ -95,6 +95,13 @@ fn child_process() {
                 db.save("Shared", &at(i, 0), &scalar(i as f64)).unwrap();
             }
         }
+        // Versions of one location, different from every other worker's.
+        "save_versions" => {
+            for i in 0..50 {
+                db.save("Tuned", &at(0, 0), &scalar((worker * 1000 + i) as f64))
+                    .unwrap();
+            }
+        }
         // Calls with two outputs, each call saved in one transaction.
         "save_pairs" => {
             let f = FunctionId::new("rust", "split", None, Some("1")).unwrap();
@@ -185,6 +192,22 @@ fn eight_processes_racing_to_save_the_same_100_records_make_100() {
             .unwrap();
         assert_eq!(r.len(), 1);
     }
+}
+
+#[test]
+fn processes_saving_versions_of_one_location_keep_them_all_newest_by_the_sequence() {
+    let Some((url, _)) = fresh_pg_catalog() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    wait_all(workers("save_versions", 8, &url, dir.path()));
+    let db = Database::open_with_data_path(&url, &keys(), None, dir.path().to_str()).unwrap();
+    let here = parse_query(r#"{"subject": 0, "session": 0}"#).unwrap();
+    let versions = db.list_versions("Tuned", &here).unwrap();
+    assert_eq!(versions.len(), 400);
+    let newest = versions.iter().max_by_key(|r| r.info.version).unwrap();
+    let loaded = db.load("Tuned", &here).unwrap();
+    assert_eq!(loaded[0].info.record_id, newest.info.record_id);
 }
 
 #[test]
