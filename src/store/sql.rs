@@ -471,7 +471,11 @@ pub fn pg_error(e: postgres::Error, shown: &str) -> Error {
     }
     let text = match e.as_db_error() {
         Some(db) => format!("{}: {}", db.severity(), db.message()),
-        None => e.to_string(),
+        // The client's own text leaves out the cause ("error connecting").
+        None => match std::error::Error::source(&e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
     };
     let kind = match e.code().map(|c| c.code()) {
         // Lock not available / serialization failure / deadlock.
