@@ -238,7 +238,8 @@ def main():
     row("server transactions per combination", [runs[w]["xacts"] / JOBS for w in WORKER_COUNTS])
     print(f"1-worker overhead = (wall - {nominal:.0f} s) / {JOBS} = {(one - nominal) / JOBS * 1e3:.2f} ms")
     print("target: overhead <= 2 ms per combination: "
-          + ", ".join(f"{w} workers {overhead[w]:.2f} ms {verdict(overhead[w] <= 2.0)}" for w in WORKER_COUNTS))
+          + ", ".join(f"{w} worker{'s' if w > 1 else ''} {overhead[w]:.2f} ms {verdict(overhead[w] <= 2.0)}"
+                     for w in WORKER_COUNTS))
     speedup = one / runs[8]["wall"]
     print(f"target: 8 workers >= 6x faster than 1 ({speedup:.1f}x): {verdict(speedup >= 6.0)}")
     print(f"(every combination ran exactly once in each scenario; {os.cpu_count()} cores, "
