@@ -121,7 +121,9 @@ fuzz:
 	SCIDB_FUZZ_INPUTS=$(FUZZ_INPUTS) SCIDB_FUZZ_SEED=$(FUZZ_SEED) SCIDB_FUZZ_SECONDS=$(FUZZ_SECONDS) \
 		cargo test --release --test fuzz -- --nocapture
 
-## Benchmarks (not part of the tests): tables, side by side.
+## Benchmarks (not part of the tests): tables, side by side. The cluster
+## part (a PostgreSQL catalog beside a DuckDB file, for_each shared by 1, 4
+## and 8 processes) runs beside a throw-away PostgreSQL server.
 bench: python-deps mex
 	$(PYTHON) bench/run.py
 	$(PYTHON) bench/payload.py
@@ -129,6 +131,7 @@ bench: python-deps mex
 	$(PYTHON) bench/foreach.py
 	$(PYTHON) bench/mex.py
 	$(PYTHON) bench/stream.py
+	tests/pg/with_server.sh $(PYTHON) bench/cluster.py
 
 ## Regenerates include/scidb.h from src/ffi.
 header:

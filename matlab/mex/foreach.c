@@ -182,6 +182,26 @@ int cmd_jobs(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
     return json_out(st, json, &plhs[0]);
 }
 
+/* clear_jobs(status) -> how many jobs were deleted: those with the status
+ * ('pending', 'reserved', 'done', 'failed'), or all when status is []. */
+int cmd_clear_jobs(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    char *status = NULL;
+    uint64_t deleted = 0;
+    (void)nlhs, (void)nrhs;
+    if (require_database() != 0)
+        return -1;
+    if (!(mxIsDouble(prhs[0]) && mxIsEmpty(prhs[0])) && get_text(prhs[0], "a job status", &status) != 0)
+        return -1;
+    scidb_status st = scidb_clear_jobs(current_database(), status, &deleted);
+    if (status)
+        mxFree(status);
+    if (check(st, "clear_jobs") != 0)
+        return -1;
+    plhs[0] = mxCreateDoubleScalar((double)deleted);
+    return 0;
+}
+
 int cmd_run_log(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
 {
     char *json = NULL;

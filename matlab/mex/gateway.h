@@ -83,6 +83,7 @@ int cmd_foreach_finish(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[
 int cmd_foreach_free(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 int cmd_run_log(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 int cmd_jobs(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_clear_jobs(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 
 /* SciDB stream() child commands (stream.c); stream_release forgets it. */
 void stream_release(void);

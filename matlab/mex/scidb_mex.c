@@ -383,6 +383,7 @@ static const struct command COMMANDS[] = {
     {"foreach_free", cmd_foreach_free, 0, 0},
     {"run_log", cmd_run_log, 1, 1},
     {"jobs", cmd_jobs, 0, 1},
+    {"clear_jobs", cmd_clear_jobs, 1, 1},
     {"stream_open", cmd_stream_open, 1, 0},
     {"stream_read", cmd_stream_read, 0, 1},
     {"stream_write", cmd_stream_write, 1, 0},

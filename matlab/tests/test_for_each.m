@@ -4,7 +4,7 @@ function tests = test_for_each()
     tests = {@seed_example_and_rerun_is_cached, @fixed_input, @smoothing_variants, ...
              @resaved_input_reruns_only_its_combinations, @missing_inputs_are_skipped, ...
              @failure_is_logged_and_others_saved, @several_outputs_all_or_none, @dry_run_runs_nothing, ...
-             @empty_list_means_every_value, @bad_arguments};
+             @empty_list_means_every_value, @bad_arguments, @shared_jobs_listed_and_cleared};
 end
 
 function save_raw(subjects, sessions)
@@ -151,4 +151,25 @@ function bad_arguments()
     assert_error(@() scidb.for_each(@counted_filter, struct('signal', RawEMG()), {FilteredEMG()}, 'subject'), ...
                  'scidb:invalidArgument', 'pairs');
     assert_error(@() scidb_mex('foreach_next', 1, 1), 'scidb:invalidArgument', 'no for_each run');
+end
+
+function shared_jobs_listed_and_cleared()
+    fresh_database();
+    save_raw(1:2, {'a'});
+    r = scidb.for_each(@counted_filter, struct('signal', RawEMG(), 'gain', 3), {FilteredEMG()}, ...
+                       'subject', [1 2], 'session', {'a'}, 'reserve_jobs', true, 'lease_seconds', 5, ...
+                       'quiet', true);
+    assert_same(r.status, {'ran'; 'ran'}, 'statuses');
+    if strcmp(getenv('SCIDB_TEST_CATALOG'), 'postgres')
+        j = scidb.jobs();
+        assert_same(numel(j), 2, 'a job per combination');
+        assert_same(sort({j.status}), {'done', 'done'}, 'job statuses');
+        assert_same(scidb.clear_jobs('failed'), 0, 'no failed job');
+        assert_same(scidb.clear_jobs('done'), 2, 'done jobs cleared');
+    else
+        assert_same(scidb.clear_jobs(), 0, 'a DuckDB file has no jobs');
+    end
+    assert_same(numel(scidb.jobs()), 0, 'no job left');
+    assert_error(@() scidb.clear_jobs('finished'), 'scidb:invalidArgument', 'not one of');
+    assert_error(@() scidb.clear_jobs(5), 'scidb:invalidArgument', 'job status');
 end
