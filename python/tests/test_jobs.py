@@ -135,3 +135,26 @@ def test_reserve_jobs_on_a_duckdb_file_runs_as_usual(tmp_path):
     assert list(df["status"]) == ["ran"]
     assert float(Doubled.load(subject=1, trial=1).data) == 9.0
     assert scidb.get_database().jobs().empty
+
+
+def test_identical_calls_at_other_metadata_are_all_saved(tmp_path):
+    # Equal inputs at four trials: one call, one job; every trial gets its record.
+    url = new_pg_catalog()
+    db = scidb.configure_database(url, ["subject", "trial"], data_path=tmp_path / "data")
+    for t in range(4):
+        Raw.save(np.float64(7), subject=1, trial=t)
+
+    def triple(x):
+        return float(np.asarray(x)) * 3
+
+    dry = scidb.for_each(triple, inputs={"x": Raw}, outputs=[Doubled], reserve_jobs=True, dry_run=True,
+                         quiet=True, subject=[], trial=[])
+    assert list(dry["status"]) == ["to_run"] * 4
+    assert db.jobs().empty, "a dry run adds no jobs"
+    df = scidb.for_each(triple, inputs={"x": Raw}, outputs=[Doubled], reserve_jobs=True, quiet=True,
+                        subject=[], trial=[])
+    assert sorted(df["status"]) == ["cached", "cached", "cached", "ran"]
+    assert sorted(r.metadata["trial"] for r in Doubled.load_all()) == [0, 1, 2, 3]
+    assert all(float(r.data) == 21.0 for r in Doubled.load_all())
+    assert list(db.jobs()["status"]) == ["done"]
+    db.close()

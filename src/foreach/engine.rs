@@ -225,7 +225,12 @@ impl ForEach {
             self.set_failed(i, "not run: the run was stopped before it".into());
         }
         if let Some(shared) = &self.shared {
-            shared.settle(db, &mut self.combos)?;
+            let done = shared.settle(db, &mut self.combos)?;
+            for chunk in done.chunks(SAVE_BATCH) {
+                let work: Vec<(usize, Option<Vec<Value>>)> =
+                    chunk.iter().map(|&i| (i, None)).collect();
+                self.save(db, &work, Status::Cached);
+            }
             for c in self.combos.iter_mut().filter(|c| c.status == Status::ToRun) {
                 c.status = Status::Failed;
                 c.message = Some("not run: the run was stopped before it".into());

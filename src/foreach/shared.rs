@@ -8,10 +8,10 @@
 use super::plan::{Combo, Status};
 use super::spec::Spec;
 use crate::error::Result;
-use crate::lineage::Call;
 use crate::metadata;
 use crate::store::jobs::{LeaseRenewer, NewJob, Worker};
 use crate::store::Database;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -27,55 +27,74 @@ const POLL: Duration = Duration::from_millis(50);
 pub(super) struct SharedRun {
     pub run_key: String,
     pub worker: Worker,
+    function_name: String,
     lease: Duration,
-    /// Which combination each job is.
+    /// Which combination each job is: the first with its call (identical
+    /// calls at other metadata share the job and are saved from it).
     index_of: HashMap<String, usize>,
+    /// The jobs to add and the lease renewer to start at the first claim
+    /// (a dry run, which never claims, adds nothing).
+    to_add: RefCell<Option<Vec<(String, usize, String)>>>,
+    renewer: RefCell<Option<LeaseRenewer>>,
     /// Jobs of the run this process's plan does not have (another process
     /// found more input records): theirs to run.
-    foreign: std::cell::RefCell<Vec<String>>,
-    _renewer: LeaseRenewer,
+    foreign: RefCell<Vec<String>>,
 }
 
 impl SharedRun {
-    /// Adds the combinations to run as jobs, unless the run is not shared
-    /// (not asked for, or a DuckDB file, which one process uses).
+    /// The shared run of a plan, unless it is not shared (not asked for,
+    /// or a DuckDB file, which one process uses).
     pub fn start(db: &Database, spec: &Spec, combos: &[Combo]) -> Result<Option<SharedRun>> {
         if !spec.reserve_jobs || !db.is_shared() {
             return Ok(None);
         }
-        let run_key = spec.run_key();
         let mut index_of = HashMap::new();
-        let mut jobs = Vec::new();
-        let keys: Vec<(usize, String)> = combos
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.status == Status::ToRun)
-            .filter_map(|(i, c)| c.call.as_ref().map(|call| (i, call.key())))
-            .collect();
-        for (i, key) in &keys {
-            index_of.insert(key.clone(), *i);
-            jobs.push(NewJob {
-                key,
-                position: *i,
-                metadata_json: metadata::to_json_object(&combos[*i].metadata),
-            });
+        let mut to_add = Vec::new();
+        for (i, c) in combos.iter().enumerate() {
+            let Some(call) = c.call.as_ref().filter(|_| c.status == Status::ToRun) else {
+                continue;
+            };
+            let key = call.key();
+            if index_of.contains_key(&key) {
+                continue;
+            }
+            index_of.insert(key.clone(), i);
+            to_add.push((key, i, metadata::to_json_object(&c.metadata)));
         }
-        db.add_jobs(&run_key, &spec.function.name, &jobs)?;
-        let worker = Worker::this_process();
-        let renewer = db.lease_renewer(&worker, spec.lease)?;
         Ok(Some(SharedRun {
-            run_key,
-            worker,
+            run_key: spec.run_key(),
+            worker: Worker::this_process(),
+            function_name: spec.function.name.clone(),
             lease: spec.lease,
             index_of,
+            to_add: RefCell::new(Some(to_add)),
+            renewer: RefCell::new(None),
             foreign: Default::default(),
-            _renewer: renewer,
         }))
+    }
+
+    /// Adds the jobs and starts renewing leases, once.
+    fn register(&self, db: &Database) -> Result<()> {
+        let Some(jobs) = self.to_add.borrow_mut().take() else {
+            return Ok(());
+        };
+        let new: Vec<NewJob<'_>> = jobs
+            .iter()
+            .map(|(key, position, metadata_json)| NewJob {
+                key,
+                position: *position,
+                metadata_json: metadata_json.clone(),
+            })
+            .collect();
+        db.add_jobs(&self.run_key, &self.function_name, &new)?;
+        *self.renewer.borrow_mut() = Some(db.lease_renewer(&self.worker, self.lease)?);
+        Ok(())
     }
 
     /// The next combinations this process runs: claimed jobs, waiting
     /// while every open job is another's; none when no job is open.
     pub fn claim(&self, db: &Database, max: usize) -> Result<Vec<usize>> {
+        self.register(db)?;
         loop {
             let keys = db.claim_jobs(
                 &self.run_key,
@@ -120,12 +139,14 @@ impl SharedRun {
     }
 
     /// At the end of the run: hands back what this process claimed and did
-    /// not finish, and reports the combinations other processes ran (as
-    /// cached, with their records) or failed.
-    pub fn settle(&self, db: &Database, combos: &mut [Combo]) -> Result<()> {
+    /// not finish, records the failures of other processes, and returns
+    /// the combinations whose job is done but which this process did not
+    /// save (run by another process, or identical calls at other
+    /// metadata): they are saved from the cache like cache hits.
+    pub fn settle(&self, db: &Database, combos: &mut [Combo]) -> Result<Vec<usize>> {
         db.release_jobs(&self.run_key, &self.worker, None)?;
         let states = db.job_states(&self.run_key)?;
-        let mut done: Vec<usize> = Vec::new();
+        let mut done = Vec::new();
         for (i, c) in combos.iter_mut().enumerate() {
             if c.status != Status::ToRun {
                 continue;
@@ -134,7 +155,10 @@ impl SharedRun {
                 continue;
             };
             match state.status.as_str() {
-                "done" => done.push(i),
+                "done" => {
+                    c.message = Some("ran in another process".into());
+                    done.push(i);
+                }
                 "failed" => {
                     c.status = Status::Failed;
                     c.message = Some(format!(
@@ -147,19 +171,6 @@ impl SharedRun {
                 _ => {}
             }
         }
-        let calls: Vec<&Call> = done
-            .iter()
-            .filter_map(|&i| combos[i].call.as_ref())
-            .collect();
-        let found = db.lookup(&calls)?;
-        for (&i, outputs) in done.iter().zip(found) {
-            if let Some(outputs) = outputs {
-                let c = &mut combos[i];
-                c.status = Status::Cached;
-                c.message = Some("ran in another process".into());
-                c.record_ids = outputs.into_iter().map(|o| o.record_id).collect();
-            }
-        }
-        Ok(())
+        Ok(done)
     }
 }
