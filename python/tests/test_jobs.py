@@ -86,7 +86,8 @@ def check_outputs(url, data):
 def test_four_processes_run_every_combination_exactly_once(tmp_path):
     url, data = seeded_catalog(tmp_path)
     log = tmp_path / "executions.log"
-    workers = start_workers(4, url, data, log)
+    # 400 x 10 ms: long enough that every worker has started before the work is gone.
+    workers = start_workers(4, url, data, log, delay=0.01)
     outs = [w.communicate(timeout=300)[0] for w in workers]
     assert all(w.returncode == 0 for w in workers), outs
     ran = collections.Counter((s, t) for _, s, t in executions(log))
