@@ -37,7 +37,15 @@ pub(crate) fn create_tables(conn: &Conn) -> Result<()> {
             updated_at TIMESTAMP NOT NULL,
             PRIMARY KEY (run_key, job_key));",
     )
-    .context("creating the jobs table")
+    .context("creating the jobs table")?;
+    if conn.dialect() == Dialect::Postgres {
+        // Claims look for a run's open jobs in run order.
+        conn.batch(
+            "CREATE INDEX IF NOT EXISTS _scidb_jobs_open ON _scidb_jobs (run_key, status, position)",
+        )
+        .context("indexing the jobs table")?;
+    }
+    Ok(())
 }
 
 /// Who claims jobs: one per `for_each` run in a process.
