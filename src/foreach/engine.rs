@@ -225,8 +225,33 @@ impl ForEach {
             self.set_failed(i, "not run: the run was stopped before it".into());
         }
         if let Some(shared) = &self.shared {
-            let done = shared.settle(db, &mut self.combos)?;
-            for chunk in done.chunks(SAVE_BATCH) {
+            let mut done = shared.settle(db, &mut self.combos)?;
+            // Most were saved at this metadata by the process that ran them;
+            // the rest (identical calls at other metadata) are saved here.
+            let items = done
+                .iter()
+                .map(|&i| {
+                    let c = &self.combos[i];
+                    let call = c
+                        .call
+                        .as_ref()
+                        .ok_or_else(|| Error::corrupt("a done job has no call"))?;
+                    Ok((call, &c.metadata))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let saved = db.saved_at(&items, &self.spec.outputs)?;
+            let mut to_save = Vec::new();
+            for (i, ids) in done.drain(..).zip(saved) {
+                match ids {
+                    Some(ids) => {
+                        let c = &mut self.combos[i];
+                        c.status = Status::Cached;
+                        c.record_ids = ids;
+                    }
+                    None => to_save.push(i),
+                }
+            }
+            for chunk in to_save.chunks(SAVE_BATCH) {
                 let work: Vec<(usize, Option<Vec<Value>>)> =
                     chunk.iter().map(|&i| (i, None)).collect();
                 self.save(db, &work, Status::Cached);

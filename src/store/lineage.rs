@@ -226,6 +226,39 @@ impl Database {
         Ok(keys.iter().map(|k| cached_outputs(&inner, k)).collect())
     }
 
+    /// For each call and metadata: the records its saved outputs already
+    /// have at that metadata (the call's constants added) under these
+    /// variable types, when every one exists; None when the call's outputs
+    /// are not all saved or some record is not there (it would need a
+    /// save). One look at the catalog for all of them.
+    pub fn saved_at(
+        &self,
+        items: &[(&Call, &Metadata)],
+        variables: &[String],
+    ) -> Result<Vec<Option<Vec<String>>>> {
+        let inner = self.fresh()?;
+        let mut out = Vec::with_capacity(items.len());
+        for (call, meta) in items {
+            let found = match cached_outputs(&inner, &call.key()) {
+                Some(outputs) if outputs.len() == variables.len() => {
+                    let meta = with_constants(meta, call)?;
+                    let json = metadata::to_json_object(&meta);
+                    let ids: Vec<String> = variables
+                        .iter()
+                        .zip(&outputs)
+                        .map(|(v, o)| record_id(v, &json, &o.content_hash))
+                        .collect();
+                    ids.iter()
+                        .all(|id| inner.records.contains_key(id))
+                        .then_some(ids)
+                }
+                _ => None,
+            };
+            out.push(found);
+        }
+        Ok(out)
+    }
+
     /// Saves the outputs of calls, with their lineage, in one transaction:
     /// either everything is saved or nothing. The call's constants are
     /// added to each output's metadata (as variant keys); metadata that
