@@ -13,6 +13,12 @@ function configure_database(path, schema_keys, varargin)
 %   are in PATH.data beside the file. A new database remembers the folder
 %   it was given.
 %
+%   PATH may also be a PostgreSQL catalog that many processes and machines
+%   share: scidb.configure_database('postgresql://user@host/dbname', KEYS,
+%   'data_path', '/shared/lab/scidb'), with 'data_path' an absolute folder
+%   every process sees (see docs/cluster.md; the password may come from
+%   ~/.pgpass and never appears in errors).
+%
 %   Reopening a file with other schema keys raises scidb:schemaMismatch; a
 %   file held by another process raises scidb:locked. Configuring again
 %   closes the database configured before.
