@@ -8,7 +8,7 @@
 //! from memory; what is written commits in the transaction of the save.
 
 use super::sql::{args, now, Arg, Conn, Dialect};
-use super::{find, record_id, Batch, Database, Inner};
+use super::{find, record_id, Batch, Database, Inner, Prepared};
 use crate::error::{Error, Result, ResultExt};
 use crate::lineage::{Call, Input};
 use crate::metadata::{self, Metadata};
@@ -266,7 +266,32 @@ impl Database {
     /// call and output. Saving what a cache hit returned under metadata it
     /// was already saved with writes nothing.
     pub fn save_outputs(&self, batch: &[CallOutputs<'_>]) -> Result<Vec<Vec<String>>> {
-        self.writing(|inner| self.save_outputs_in(inner, batch, None))
+        let prepared = self.prepare_outputs(batch)?;
+        self.writing(|inner| self.save_outputs_in(inner, batch, prepared, None))
+    }
+
+    /// Hashes the outputs given with a value and writes their payload
+    /// files, before the catalog is locked (on a shared catalog, other
+    /// processes' saves wait only for catalog rows).
+    fn prepare_outputs<'a>(
+        &self,
+        batch: &'a [CallOutputs<'a>],
+    ) -> Result<Vec<Vec<Option<Prepared<'a>>>>> {
+        batch
+            .iter()
+            .map(|c| {
+                c.outputs
+                    .iter()
+                    .map(|out| match out.value {
+                        Some(v) => {
+                            let meta = with_constants(&out.metadata, c.call)?;
+                            self.prepare(out.variable, meta, v).map(Some)
+                        }
+                        None => Ok(None),
+                    })
+                    .collect()
+            })
+            .collect()
     }
 
     /// As [`Database::save_outputs`], and marks the calls' jobs of a
@@ -277,13 +302,15 @@ impl Database {
         run_key: &str,
         worker: &super::jobs::Worker,
     ) -> Result<Vec<Vec<String>>> {
-        self.writing(|inner| self.save_outputs_in(inner, batch, Some((run_key, worker))))
+        let prepared = self.prepare_outputs(batch)?;
+        self.writing(|inner| self.save_outputs_in(inner, batch, prepared, Some((run_key, worker))))
     }
 
-    fn save_outputs_in(
+    fn save_outputs_in<'a>(
         &self,
         inner: &mut Inner,
-        batch: &[CallOutputs<'_>],
+        batch: &'a [CallOutputs<'a>],
+        mut prepared: Vec<Vec<Option<Prepared<'a>>>>,
         jobs: Option<(&str, &super::jobs::Worker)>,
     ) -> Result<Vec<Vec<String>>> {
         let keys: Vec<String> = batch.iter().map(|c| c.call.key()).collect();
@@ -340,7 +367,12 @@ impl Database {
                 let value = out.value.or_else(|| loaded.get(&(ci, oi)));
                 let id = match (value, &sources[ci][oi]) {
                     (Some(v), _) => {
-                        let p = self.prepare(out.variable, meta, v)?;
+                        // Prepared before the lock, or (a cache hit's value
+                        // stored anew) here.
+                        let p = match prepared[ci][oi].take() {
+                            Some(p) => p,
+                            None => self.prepare(out.variable, meta, v)?,
+                        };
                         let id = p.record_id.clone();
                         self.plan_record(inner, &mut plan, p)?;
                         id
