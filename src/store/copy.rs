@@ -31,9 +31,6 @@ pub struct CopyReport {
     pub verified: usize,
 }
 
-/// Rows per INSERT while copying.
-const ROWS_PER_INSERT: usize = 500;
-
 /// A table copied as it is: its columns, those holding timestamps (read
 /// as text, written back as timestamps) marked.
 struct PlainTable {
@@ -325,30 +322,45 @@ fn record_rows(conn: &Conn, keys: &[String]) -> Result<Vec<super::sql::Row>> {
 /// Writes the records with new versions from the destination's sequence,
 /// in the original order.
 fn insert_records(conn: &Conn, keys: &[String], rows: &[super::sql::Row]) -> Result<()> {
-    let key_cols: String = keys
+    let key_cols: Vec<String> = keys.iter().map(|k| format!("key_{k}")).collect();
+    let mut columns = vec![
+        "record_id",
+        "variable",
+        "version",
+        "content_hash",
+        "value",
+        "variant",
+        "saved_at",
+        "preview",
+    ];
+    columns.extend(key_cols.iter().map(String::as_str));
+    let mut marks = vec![
+        "?",
+        "?",
+        "nextval('_scidb_version_seq')",
+        "?",
+        "?",
+        "?",
+        TIMESTAMP,
+        "?",
+    ];
+    marks.extend(keys.iter().map(|_| "?"));
+    // Every selected column but the version (column 2), which is drawn anew.
+    let args: Vec<Vec<Arg<'_>>> = rows
         .iter()
-        .map(|k| format!(", {}", schema::key_column(k)))
+        .map(|r| {
+            (0..8 + keys.len())
+                .filter(|&i| i != 2)
+                .map(|i| cell_arg(r.cell(i)))
+                .collect()
+        })
         .collect();
-    let one = format!(
-        "(?, ?, nextval('_scidb_version_seq'), ?, ?, ?, CAST(CAST(? AS VARCHAR) AS TIMESTAMP), ?{})",
-        ", ?".repeat(keys.len())
-    );
-    for group in rows.chunks(ROWS_PER_INSERT) {
-        let sql = format!(
-            "INSERT INTO _scidb_records (record_id, variable, version, content_hash, value, \
-             variant, saved_at, preview{key_cols}) VALUES {}",
-            vec![one.as_str(); group.len()].join(", ")
-        );
-        let mut args: Vec<Arg<'_>> = Vec::new();
-        for r in group {
-            for i in (0..8 + keys.len()).filter(|&i| i != 2) {
-                args.push(cell_arg(r.cell(i)));
-            }
-        }
-        conn.execute(&sql, &args).context("copying records")?;
-    }
-    Ok(())
+    conn.insert_values("_scidb_records", &columns, &marks, &args, "")
+        .context("copying records")
 }
+
+/// A timestamp read as text, written back as a timestamp.
+const TIMESTAMP: &str = "CAST(CAST(? AS VARCHAR) AS TIMESTAMP)";
 
 fn cell_arg(c: &Cell) -> Arg<'_> {
     match c {
@@ -381,30 +393,15 @@ fn copy_plain(src: &Conn, dst: &Conn, t: &PlainTable) -> Result<usize> {
     let marks: Vec<&str> = t
         .columns
         .iter()
-        .map(|(_, time)| {
-            if *time {
-                "CAST(CAST(? AS VARCHAR) AS TIMESTAMP)"
-            } else {
-                "?"
-            }
-        })
+        .map(|(_, time)| if *time { TIMESTAMP } else { "?" })
         .collect();
-    let one = format!("({})", marks.join(", "));
     let names: Vec<&str> = t.columns.iter().map(|(c, _)| *c).collect();
-    for group in rows.chunks(ROWS_PER_INSERT) {
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES {}",
-            t.name,
-            names.join(", "),
-            vec![one.as_str(); group.len()].join(", ")
-        );
-        let args: Vec<Arg<'_>> = group
-            .iter()
-            .flat_map(|r| (0..t.columns.len()).map(move |i| cell_arg(r.cell(i))))
-            .collect();
-        dst.execute(&sql, &args)
-            .context(format!("copying {}", t.name))?;
-    }
+    let args: Vec<Vec<Arg<'_>>> = rows
+        .iter()
+        .map(|r| (0..t.columns.len()).map(|i| cell_arg(r.cell(i))).collect())
+        .collect();
+    dst.insert_values(t.name, &names, &marks, &args, "")
+        .context(format!("copying {}", t.name))?;
     Ok(rows.len())
 }
 

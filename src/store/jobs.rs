@@ -89,8 +89,8 @@ pub struct JobState {
     pub message: Option<String>,
 }
 
-/// Rows per INSERT when jobs are added.
-const JOBS_PER_INSERT: usize = 1000;
+/// Jobs per UPDATE when they are marked done.
+const JOBS_PER_UPDATE: usize = 1000;
 
 impl Database {
     fn shared_conn_or_error(&self, conn: &Conn) -> Result<()> {
@@ -110,26 +110,46 @@ impl Database {
     pub fn add_jobs(&self, run_key: &str, function_name: &str, jobs: &[NewJob<'_>]) -> Result<()> {
         let inner = self.lock();
         self.shared_conn_or_error(&inner.conn)?;
-        for group in jobs.chunks(JOBS_PER_INSERT) {
-            let row = "(?, ?, ?, ?, ?, 'pending', 0, clock_timestamp())";
-            let sql = format!(
-                "INSERT INTO _scidb_jobs (run_key, job_key, function_name, position, metadata, \
-                 status, attempts, updated_at) VALUES {} ON CONFLICT DO NOTHING",
-                vec![row; group.len()].join(", ")
-            );
-            let mut a: Vec<Arg<'_>> = Vec::with_capacity(group.len() * 5);
-            for j in group {
-                a.extend([
+        let rows: Vec<Vec<Arg<'_>>> = jobs
+            .iter()
+            .map(|j| {
+                vec![
                     Arg::from(run_key),
                     Arg::from(j.key),
                     Arg::from(function_name),
                     Arg::Int(j.position as i64),
                     Arg::from(j.metadata_json.as_str()),
-                ]);
-            }
-            inner.conn.execute(&sql, &a).context("adding jobs")?;
-        }
-        Ok(())
+                ]
+            })
+            .collect();
+        inner
+            .conn
+            .insert_values(
+                "_scidb_jobs",
+                &[
+                    "run_key",
+                    "job_key",
+                    "function_name",
+                    "position",
+                    "metadata",
+                    "status",
+                    "attempts",
+                    "updated_at",
+                ],
+                &[
+                    "?",
+                    "?",
+                    "?",
+                    "?",
+                    "?",
+                    "'pending'",
+                    "0",
+                    "clock_timestamp()",
+                ],
+                &rows,
+                "ON CONFLICT DO NOTHING",
+            )
+            .context("adding jobs")
     }
 
     /// Claims up to `max` jobs of a run that are pending or whose lease
@@ -374,7 +394,7 @@ impl Drop for LeaseRenewer {
 
 /// Marks jobs done inside the transaction that saves their outputs.
 pub(crate) fn mark_done(conn: &Conn, run_key: &str, keys: &[&str], worker: &Worker) -> Result<()> {
-    for group in keys.chunks(JOBS_PER_INSERT) {
+    for group in keys.chunks(JOBS_PER_UPDATE) {
         let marks = vec!["?"; group.len()].join(", ");
         let sql = format!(
             "UPDATE _scidb_jobs SET status = 'done', owner = NULL, lease_until = NULL, \

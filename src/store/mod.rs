@@ -24,7 +24,7 @@ pub use chunked::{ChunkReader, ChunkWriter, WHOLE_LOAD_BYTES};
 pub use copy::CopyReport;
 pub use find::RecordInfo;
 pub use payload::{GcReport, INLINE_BYTES};
-pub use views::quote_ident;
+pub use sql::quote_ident;
 
 use crate::codec;
 use crate::error::{Error, ErrorKind, Result, ResultExt};

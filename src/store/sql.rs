@@ -386,27 +386,47 @@ impl Conn {
                 Ok(app.flush()?)
             }
             Conn::Pg(_) => {
-                let cols: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
-                // PostgreSQL takes at most 65535 parameters per statement.
-                let per = (60_000 / columns.len().max(1)).max(1);
-                for group in rows.chunks(per) {
-                    let one = format!("({})", vec!["?"; columns.len()].join(", "));
-                    let sql = format!(
-                        "INSERT INTO {} ({}) VALUES {}",
-                        quote_ident(table),
-                        cols.join(", "),
-                        vec![one; group.len()].join(", ")
-                    );
-                    let flat: Vec<Arg<'_>> = group.iter().flatten().cloned().collect();
-                    self.execute(&sql, &flat)?;
-                }
-                Ok(())
+                let marks = vec!["?"; columns.len()];
+                self.insert_values(table, columns, &marks, rows, "")
             }
         }
     }
+
+    /// Inserts rows with multi-row INSERTs into `table`'s `columns`, as
+    /// many rows per statement as PostgreSQL's parameter limit allows.
+    /// `marks` gives each column's value: `?` where the row's next argument
+    /// goes (`?`, `CAST(? AS ...)`), or an expression without one
+    /// (`nextval(...)`); a row holds one argument per `?`. `suffix` ends
+    /// every statement (`ON CONFLICT DO NOTHING`, or nothing).
+    pub fn insert_values(
+        &self,
+        table: &str,
+        columns: &[&str],
+        marks: &[&str],
+        rows: &[Vec<Arg<'_>>],
+        suffix: &str,
+    ) -> Result<()> {
+        let cols: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
+        let one = format!("({})", marks.join(", "));
+        let per_row = marks.iter().map(|m| m.matches('?').count()).sum::<usize>();
+        // PostgreSQL takes at most 65535 parameters per statement.
+        let per = (60_000 / per_row.max(1)).max(1);
+        for group in rows.chunks(per) {
+            let sql = format!(
+                "INSERT INTO {} ({}) VALUES {} {suffix}",
+                quote_ident(table),
+                cols.join(", "),
+                vec![one.as_str(); group.len()].join(", ")
+            );
+            let flat: Vec<Arg<'_>> = group.iter().flatten().cloned().collect();
+            self.execute(&sql, &flat)?;
+        }
+        Ok(())
+    }
 }
 
-fn quote_ident(name: &str) -> String {
+/// Quotes an SQL identifier.
+pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 

@@ -8,7 +8,7 @@
 
 use super::preview::*;
 use super::schema::key_column;
-use super::sql::{args, Arg, Conn, Dialect};
+use super::sql::{args, quote_ident, Arg, Conn, Dialect};
 use crate::error::{Error, Result, ResultExt};
 use crate::metadata::Metadata;
 use crate::value::{batch_from_table, ColumnData, DType, Table};
@@ -37,11 +37,6 @@ pub struct RowsColumn {
     /// The rows table's column: the name, or `name:TYPE` when a column of
     /// that name was seen before with another type.
     pub sql_name: String,
-}
-
-/// Quotes an SQL identifier.
-pub fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 fn quote_literal(text: &str) -> String {
@@ -519,37 +514,22 @@ fn insert_rows_as_text(
             column_type(Dialect::Postgres, ty)
         ));
     }
-    let row_sql = format!("({})", marks.join(", "));
-    let columns: Vec<String> = names.iter().map(|n| quote_ident(n)).collect();
-    let rows = table.rows as usize;
-    // PostgreSQL takes at most 65535 parameters per statement.
-    let per = (60_000 / names.len()).max(1);
-    let mut start = 0;
-    while start < rows {
-        let len = per.min(rows - start);
-        let mut flat: Vec<Arg<'_>> = Vec::with_capacity(len * names.len());
-        for i in start..start + len {
-            flat.push(Arg::from(record_id));
-            flat.push(Arg::Int(i as i64));
+    let rows: Vec<Vec<Arg<'_>>> = (0..table.rows as usize)
+        .map(|i| {
+            let mut row = vec![Arg::from(record_id), Arg::Int(i as i64)];
             for (f, a) in formatters.iter().zip(cells.columns()) {
-                flat.push(if a.is_null(i) {
+                row.push(if a.is_null(i) {
                     Arg::Null
                 } else {
                     Arg::from(f.value(i).to_string())
                 });
             }
-        }
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES {}",
-            quote_ident(&rows_table(variable)),
-            columns.join(", "),
-            vec![row_sql.as_str(); len].join(", ")
-        );
-        conn.execute(&sql, &flat)
-            .context("copying DataFrame rows for the view")?;
-        start += len;
-    }
-    Ok(())
+            row
+        })
+        .collect();
+    let marks: Vec<&str> = marks.iter().map(String::as_str).collect();
+    conn.insert_values(&rows_table(variable), names, &marks, &rows, "")
+        .context("copying DataFrame rows for the view")
 }
 
 /// Rows handed to the appender at once.
