@@ -251,11 +251,7 @@ impl ForEach {
                     None => to_save.push(i),
                 }
             }
-            for chunk in to_save.chunks(SAVE_BATCH) {
-                let work: Vec<(usize, Option<Vec<Value>>)> =
-                    chunk.iter().map(|&i| (i, None)).collect();
-                self.save(db, &work, Status::Cached);
-            }
+            self.save_from_cache(db, &to_save);
             for c in self.combos.iter_mut().filter(|c| c.status == Status::ToRun) {
                 c.status = Status::Failed;
                 c.message = Some("not run: the run was stopped before it".into());
@@ -418,7 +414,13 @@ impl ForEach {
         let hits: Vec<usize> = (0..self.combos.len())
             .filter(|&i| self.combos[i].status == Status::Cached)
             .collect();
-        for chunk in hits.chunks(SAVE_BATCH) {
+        self.save_from_cache(db, &hits);
+    }
+
+    /// Saves what the cache holds for these combinations under their own
+    /// metadata and output types (nothing is written where it already is).
+    fn save_from_cache(&mut self, db: &Database, combos: &[usize]) {
+        for chunk in combos.chunks(SAVE_BATCH) {
             let work: Vec<(usize, Option<Vec<Value>>)> = chunk.iter().map(|&i| (i, None)).collect();
             self.save(db, &work, Status::Cached);
         }

@@ -158,12 +158,7 @@ impl Database {
                     report.runs = runs;
                     Ok(())
                 };
-                // A shared catalog's write is one transaction already.
-                if d.conn.is_shared() {
-                    write()
-                } else {
-                    super::in_transaction(&d.conn, &mut write)
-                }
+                super::in_write_transaction(&d.conn, &mut write)
             })
             .context(format!("copying {} into {}", self.path, dst.path))?;
             report

@@ -163,11 +163,7 @@ impl Database {
                 .context("recording the run log")?;
                 Ok(run_id)
             };
-            if conn.is_shared() {
-                write()
-            } else {
-                super::in_transaction(conn, write)
-            }
+            super::in_write_transaction(conn, write)
         })
     }
 

@@ -93,9 +93,11 @@ pub struct JobState {
 const JOBS_PER_UPDATE: usize = 1000;
 
 impl Database {
-    fn shared_conn_or_error(&self, conn: &Conn) -> Result<()> {
-        if conn.dialect() == Dialect::Postgres {
-            Ok(())
+    /// The state, for the jobs table: only a shared catalog has jobs.
+    fn jobs_catalog(&self) -> Result<std::sync::MutexGuard<'_, super::Inner>> {
+        let inner = self.lock();
+        if inner.conn.dialect() == Dialect::Postgres {
+            Ok(inner)
         } else {
             Err(Error::invalid(format!(
                 "{} is a DuckDB file, which one process uses at a time; shared jobs \
@@ -108,8 +110,7 @@ impl Database {
     /// Adds the jobs of a run that are not in the table yet (another
     /// worker of the same run may have added them first).
     pub fn add_jobs(&self, run_key: &str, function_name: &str, jobs: &[NewJob<'_>]) -> Result<()> {
-        let inner = self.lock();
-        self.shared_conn_or_error(&inner.conn)?;
+        let inner = self.jobs_catalog()?;
         let rows: Vec<Vec<Arg<'_>>> = jobs
             .iter()
             .map(|j| {
@@ -163,8 +164,7 @@ impl Database {
         max: usize,
         skip: &[String],
     ) -> Result<Vec<String>> {
-        let inner = self.lock();
-        self.shared_conn_or_error(&inner.conn)?;
+        let inner = self.jobs_catalog()?;
         let rows = inner
             .conn
             .query(
@@ -203,8 +203,7 @@ impl Database {
 
     /// The jobs of a run that are pending or reserved (by anyone).
     pub fn open_jobs(&self, run_key: &str) -> Result<Vec<String>> {
-        let inner = self.lock();
-        self.shared_conn_or_error(&inner.conn)?;
+        let inner = self.jobs_catalog()?;
         let rows = inner.conn.query(
             "SELECT job_key FROM _scidb_jobs WHERE run_key = ? \
              AND status IN ('pending', 'reserved')",
@@ -215,8 +214,7 @@ impl Database {
 
     /// The state of every job of a run, by key.
     pub fn job_states(&self, run_key: &str) -> Result<std::collections::HashMap<String, JobState>> {
-        let inner = self.lock();
-        self.shared_conn_or_error(&inner.conn)?;
+        let inner = self.jobs_catalog()?;
         let rows = inner.conn.query(
             "SELECT job_key, status, host, pid, message FROM _scidb_jobs WHERE run_key = ?",
             args![run_key],
@@ -238,8 +236,7 @@ impl Database {
 
     /// Records that a job failed, with the worker and the message.
     pub fn fail_job(&self, run_key: &str, key: &str, worker: &Worker, message: &str) -> Result<()> {
-        let inner = self.lock();
-        self.shared_conn_or_error(&inner.conn)?;
+        let inner = self.jobs_catalog()?;
         inner
             .conn
             .execute(
@@ -266,8 +263,7 @@ impl Database {
         worker: &Worker,
         keys: Option<&[String]>,
     ) -> Result<()> {
-        let inner = self.lock();
-        self.shared_conn_or_error(&inner.conn)?;
+        let inner = self.jobs_catalog()?;
         let release = "UPDATE _scidb_jobs SET status = 'pending', owner = NULL, \
              lease_until = NULL, updated_at = clock_timestamp() \
              WHERE run_key = ? AND owner = ? AND status = 'reserved'";

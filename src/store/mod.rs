@@ -212,6 +212,44 @@ fn connect(path: &str) -> Result<Conn> {
     Ok(Conn::Duck(conn))
 }
 
+/// A catalog connection just opened, before its tables are checked.
+struct Opened {
+    /// The name it goes by (a URL without its password).
+    shown: String,
+    /// A DuckDB file's claim in this process.
+    claim: Option<OpenClaim>,
+    conn: Conn,
+    /// How to connect again (PostgreSQL).
+    reconnect: Option<(postgres::Config, String)>,
+}
+
+impl Opened {
+    /// Connects to a PostgreSQL URL (checking a given `data_path` first) or
+    /// opens a DuckDB file, claimed in this process.
+    fn catalog(path: &str, data_path: Option<&str>) -> Result<Opened> {
+        if !pg_config::is_postgres_url(path) {
+            let (claim, conn) = OpenClaim::open(path, || connect(path))?;
+            return Ok(Opened {
+                shown: path.to_string(),
+                claim: Some(claim),
+                conn,
+                reconnect: None,
+            });
+        }
+        let target = pg_config::parse(path)?;
+        if let Some(d) = data_path {
+            shared_data_path(&target.redacted, Some(d))?;
+        }
+        let conn = Conn::postgres(&target.config, &target.redacted)?;
+        Ok(Opened {
+            reconnect: Some((target.config, target.redacted.clone())),
+            shown: target.redacted,
+            claim: None,
+            conn,
+        })
+    }
+}
+
 /// What this process knows of the catalog. With a DuckDB file this
 /// process is the only writer, so the maps are the truth and stand in for
 /// unique indexes (which cost more per insert in DuckDB) and answer cache
@@ -320,18 +358,12 @@ impl Database {
                 }));
             }
         }
-        let (shown, claim, conn, reconnect) = if pg_config::is_postgres_url(path) {
-            let target = pg_config::parse(path)?;
-            if let Some(d) = data_path {
-                shared_data_path(&target.redacted, Some(d))?;
-            }
-            let conn = Conn::postgres(&target.config, &target.redacted)?;
-            let reconnect = Some((target.config, target.redacted.clone()));
-            (target.redacted, None, conn, reconnect)
-        } else {
-            let (claim, conn) = OpenClaim::open(path, || connect(path))?;
-            (path.to_string(), Some(claim), conn, None)
-        };
+        let Opened {
+            shown,
+            claim,
+            conn,
+            reconnect,
+        } = Opened::catalog(path, data_path)?;
         let recorded = schema::prepare(&conn, schema_keys, lineage_path, data_path)
             .context(format!("opening {shown}"))?;
         let folder = if conn.is_shared() {
@@ -366,16 +398,12 @@ impl Database {
     /// Opens an existing database with the schema keys it was created
     /// with (read from its catalog): what tools that did not create it use.
     pub fn open_existing(path: &str, data_path: Option<&str>) -> Result<Self> {
-        let keys = if pg_config::is_postgres_url(path) {
-            let target = pg_config::parse(path)?;
-            let conn = Conn::postgres(&target.config, &target.redacted)?;
-            schema::recorded_keys(&conn, &target.redacted)?
-        } else {
-            if !Path::new(path).is_file() {
-                return Err(Error::not_found(format!("{path} is not a database file")));
-            }
-            let (_claim, conn) = OpenClaim::open(path, || connect(path))?;
-            schema::recorded_keys(&conn, path)?
+        if !pg_config::is_postgres_url(path) && !Path::new(path).is_file() {
+            return Err(Error::not_found(format!("{path} is not a database file")));
+        }
+        let keys = {
+            let opened = Opened::catalog(path, None)?;
+            schema::recorded_keys(&opened.conn, &opened.shown)?
         };
         Self::open_with_data_path(path, &keys, None, data_path)
     }
@@ -680,14 +708,12 @@ impl Database {
                 }
             }
         }
-        // In a shared catalog the write is already one transaction.
-        let lone_simple = inner.conn.is_shared()
-            || batch.lineage_writes == 0
-                && match batch.actions.as_slice() {
-                    [] | [Action::Bump(_)] => true,
-                    [Action::Insert(i)] => !i.widened && i.p.table.is_none(),
-                    _ => false,
-                };
+        let lone_simple = batch.lineage_writes == 0
+            && match batch.actions.as_slice() {
+                [] | [Action::Bump(_)] => true,
+                [Action::Insert(i)] => !i.widened && i.p.table.is_none(),
+                _ => false,
+            };
         let conn = &inner.conn;
         let write_all = || -> Result<()> {
             // Plain inserts (no view change, no table rows) are written
@@ -713,7 +739,7 @@ impl Database {
         if lone_simple {
             write_all()?;
         } else {
-            in_transaction(conn, write_all)?;
+            in_write_transaction(conn, write_all)?;
         }
         inner.signatures.extend(batch.signatures);
         inner.records.extend(batch.records);
@@ -1102,6 +1128,16 @@ fn in_transaction<T>(conn: &Conn, f: impl FnOnce() -> Result<T>) -> Result<T> {
         let _ = conn.batch("ROLLBACK");
     }
     result
+}
+
+/// Runs `f` as one transaction: its own on a DuckDB file; on a shared
+/// catalog, the one it already runs in (`writing`'s, or `schema::prepare`'s).
+fn in_write_transaction<T>(conn: &Conn, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    if conn.is_shared() {
+        f()
+    } else {
+        in_transaction(conn, f)
+    }
 }
 
 /// The PostgreSQL advisory lock every writer of a shared catalog holds

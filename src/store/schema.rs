@@ -214,16 +214,5 @@ fn create(
         super::foreach::create_tables(conn)?;
         super::jobs::create_tables(conn)
     };
-    if conn.is_shared() {
-        // Already in the transaction of `prepare`.
-        return write().context("creating scidb's tables");
-    }
-    conn.batch("BEGIN").context("creating scidb's tables")?;
-    match write() {
-        Ok(()) => conn.batch("COMMIT").context("creating scidb's tables"),
-        Err(e) => {
-            let _ = conn.batch("ROLLBACK");
-            Err(e.context("creating scidb's tables"))
-        }
-    }
+    super::in_write_transaction(conn, write).context("creating scidb's tables")
 }
