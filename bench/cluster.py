@@ -67,13 +67,17 @@ class BenchNapped(BaseVariable):
 
 
 _IN_FN = 0.0
+_FIRST_FN = _LAST_FN = None  # when the function first started and last ended
 
 
 def nap(x):
-    global _IN_FN
+    global _IN_FN, _FIRST_FN, _LAST_FN
     t = time.perf_counter()
+    if _FIRST_FN is None:
+        _FIRST_FN = time.time()
     time.sleep(NAP)
     _IN_FN += time.perf_counter() - t
+    _LAST_FN = time.time()
     return x
 
 
@@ -88,14 +92,17 @@ def worker(url, data):
     print("ready", flush=True)
     sys.stdin.readline()
     t_go = time.time()
+    cpu_go = time.process_time()
     subjects = sorted({s for s, _ in combinations(JOBS)})
     df = scidb.for_each(nap, inputs={"x": BenchInput}, outputs=[BenchNapped], reserve_jobs=True,
                         quiet=True, subject=subjects, trial=list(range(TRIALS)))
     t_end = time.time()
+    cpu = time.process_time() - cpu_go
     db.close()
     counts = df["status"].value_counts().to_dict()
     print(json.dumps({"start": _T0, "imported": _T_IMPORTED, "opened": t_open, "go": t_go, "end": t_end,
-                      "in_fn": _IN_FN,
+                      "in_fn": _IN_FN, "cpu": cpu,
+                      "first_fn": _FIRST_FN or t_go, "last_fn": _LAST_FN or t_go,
                       "ran": int(counts.get("ran", 0)), "cached": int(counts.get("cached", 0)),
                       "other": {k: int(v) for k, v in counts.items() if k not in ("ran", "cached")}}))
 

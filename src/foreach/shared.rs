@@ -139,10 +139,11 @@ impl SharedRun {
     }
 
     /// At the end of the run: hands back what this process claimed and did
-    /// not finish, records the failures of other processes, and returns
-    /// the combinations whose job is done but which this process did not
-    /// save (run by another process, or identical calls at other
-    /// metadata): they are saved from the cache like cache hits.
+    /// not finish, records the failures of other processes, reports the
+    /// jobs other processes ran as cached with the records they saved, and
+    /// returns the combinations whose job is done but which it cannot name
+    /// records for (identical calls at other metadata): they are looked up
+    /// and, where missing, saved from the cache like cache hits.
     pub fn settle(&self, db: &Database, combos: &mut [Combo]) -> Result<Vec<usize>> {
         db.release_jobs(&self.run_key, &self.worker, None)?;
         let states = db.job_states(&self.run_key)?;
@@ -157,7 +158,17 @@ impl SharedRun {
             match state.status.as_str() {
                 "done" => {
                     c.message = Some("ran in another process".into());
-                    done.push(i);
+                    // The job's own combination: its records are named in
+                    // the job. Identical calls elsewhere are looked up.
+                    match &state.record_ids {
+                        Some(ids)
+                            if state.metadata_json == metadata::to_json_object(&c.metadata) =>
+                        {
+                            c.status = Status::Cached;
+                            c.record_ids = ids.clone();
+                        }
+                        _ => done.push(i),
+                    }
                 }
                 "failed" => {
                     c.status = Status::Failed;

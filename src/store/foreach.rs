@@ -107,10 +107,9 @@ impl Database {
     /// Writes a run and its iterations in one transaction; returns the
     /// run's id (one more than the largest so far).
     pub fn write_run_log(&self, run: &RunRow, rows: &[LogRow]) -> Result<i64> {
-        self.writing(|inner| {
-            let conn = &inner.conn;
+        self.writing_runs(|conn| {
             let write = || {
-                // Numbered under the writer lock on a shared catalog.
+                // Numbered under the run log's lock on a shared catalog.
                 let run_id: i64 = conn
                     .query_one("SELECT coalesce(max(run_id), 0) + 1 FROM _scidb_runs", &[])
                     .and_then(|r| r.get(0))

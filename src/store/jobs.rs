@@ -35,13 +35,21 @@ pub(crate) fn create_tables(conn: &Conn) -> Result<()> {
             attempts BIGINT NOT NULL,
             message VARCHAR,
             updated_at TIMESTAMP NOT NULL,
-            PRIMARY KEY (run_key, job_key));",
+            record_ids VARCHAR,
+            PRIMARY KEY (run_key, job_key));
+         CREATE TABLE IF NOT EXISTS _scidb_job_plans (
+            run_key VARCHAR NOT NULL,
+            plan_key VARCHAR NOT NULL,
+            added_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (run_key, plan_key));",
     )
     .context("creating the jobs table")?;
     if conn.dialect() == Dialect::Postgres {
-        // Claims look for a run's open jobs in run order.
+        // Claims look for a run's open jobs in run order. Catalogs made
+        // before done jobs named their records get the column.
         conn.batch(
-            "CREATE INDEX IF NOT EXISTS _scidb_jobs_open ON _scidb_jobs (run_key, status, position)",
+            "CREATE INDEX IF NOT EXISTS _scidb_jobs_open ON _scidb_jobs (run_key, status, position);
+             ALTER TABLE _scidb_jobs ADD COLUMN IF NOT EXISTS record_ids VARCHAR;",
         )
         .context("indexing the jobs table")?;
     }
@@ -87,6 +95,10 @@ pub struct JobState {
     pub host: Option<String>,
     pub pid: Option<i64>,
     pub message: Option<String>,
+    /// The metadata JSON of the combination the job is (its first with
+    /// the call) and, once done, the records its outputs were saved as.
+    pub metadata_json: String,
+    pub record_ids: Option<Vec<String>>,
 }
 
 /// Jobs per UPDATE when they are marked done.
@@ -108,49 +120,22 @@ impl Database {
     }
 
     /// Adds the jobs of a run that are not in the table yet (another
-    /// worker of the same run may have added them first).
+    /// worker of the same run may have added them first). The first worker
+    /// with a plan records it with its jobs, in one transaction; workers
+    /// started later with the same plan find it and add nothing, so a
+    /// job array's tasks do not each insert every job again.
     pub fn add_jobs(&self, run_key: &str, function_name: &str, jobs: &[NewJob<'_>]) -> Result<()> {
         let inner = self.jobs_catalog()?;
-        let rows: Vec<Vec<Arg<'_>>> = jobs
-            .iter()
-            .map(|j| {
-                vec![
-                    Arg::from(run_key),
-                    Arg::from(j.key),
-                    Arg::from(function_name),
-                    Arg::Int(j.position as i64),
-                    Arg::from(j.metadata_json.as_str()),
-                ]
-            })
-            .collect();
-        inner
-            .conn
-            .insert_values(
-                "_scidb_jobs",
-                &[
-                    "run_key",
-                    "job_key",
-                    "function_name",
-                    "position",
-                    "metadata",
-                    "status",
-                    "attempts",
-                    "updated_at",
-                ],
-                &[
-                    "?",
-                    "?",
-                    "?",
-                    "?",
-                    "?",
-                    "'pending'",
-                    "0",
-                    "clock_timestamp()",
-                ],
-                &rows,
-                "ON CONFLICT DO NOTHING",
-            )
-            .context("adding jobs")
+        let conn = &inner.conn;
+        conn.batch("BEGIN").context("adding jobs")?;
+        let result = add_plan_jobs(conn, run_key, function_name, jobs).and_then(|_| {
+            conn.batch("COMMIT")?;
+            Ok(())
+        });
+        if result.is_err() {
+            let _ = conn.batch("ROLLBACK");
+        }
+        result.context("adding jobs")
     }
 
     /// Claims up to `max` jobs of a run that are pending or whose lease
@@ -216,11 +201,17 @@ impl Database {
     pub fn job_states(&self, run_key: &str) -> Result<std::collections::HashMap<String, JobState>> {
         let inner = self.jobs_catalog()?;
         let rows = inner.conn.query(
-            "SELECT job_key, status, host, pid, message FROM _scidb_jobs WHERE run_key = ?",
+            "SELECT job_key, status, host, pid, message, metadata, record_ids \
+             FROM _scidb_jobs WHERE run_key = ?",
             args![run_key],
         )?;
         rows.iter()
             .map(|r| {
+                let ids: Option<String> = r.get(6)?;
+                let record_ids = ids
+                    .map(|j| serde_json::from_str::<Vec<String>>(&j))
+                    .transpose()
+                    .map_err(|e| Error::corrupt(format!("record ids of a job: {e}")))?;
                 Ok((
                     r.get(0)?,
                     JobState {
@@ -228,6 +219,8 @@ impl Database {
                         host: r.get(2)?,
                         pid: r.get(3)?,
                         message: r.get(4)?,
+                        metadata_json: r.get(5)?,
+                        record_ids,
                     },
                 ))
             })
@@ -331,6 +324,12 @@ impl Database {
             }
         }
         let inner = self.lock();
+        // Plans first: without its plan a run adds its missing jobs again
+        // (a crash between the two deletes loses nothing).
+        inner
+            .conn
+            .execute("DELETE FROM _scidb_job_plans", &[])
+            .context("clearing job plans")?;
         inner
             .conn
             .execute(
@@ -388,21 +387,100 @@ impl Drop for LeaseRenewer {
     }
 }
 
-/// Marks jobs done inside the transaction that saves their outputs.
-pub(crate) fn mark_done(conn: &Conn, run_key: &str, keys: &[&str], worker: &Worker) -> Result<()> {
-    for group in keys.chunks(JOBS_PER_UPDATE) {
-        let marks = vec!["?"; group.len()].join(", ");
+/// The key of a plan: its jobs and their positions.
+fn plan_key(jobs: &[NewJob<'_>]) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(b"scidb:job-plan:v1\0");
+    for j in jobs {
+        h.update(&(j.position as u64).to_le_bytes());
+        h.update(&(j.key.len() as u64).to_le_bytes());
+        h.update(j.key.as_bytes());
+    }
+    h.finalize().to_hex().to_string()
+}
+
+/// Records a run's plan and, when no worker recorded it before, adds its
+/// jobs. A second worker's insert of the same plan waits for the first's
+/// transaction, so it sees the plan only once the jobs are there.
+fn add_plan_jobs(
+    conn: &Conn,
+    run_key: &str,
+    function_name: &str,
+    jobs: &[NewJob<'_>],
+) -> Result<()> {
+    let first = conn.query(
+        "INSERT INTO _scidb_job_plans (run_key, plan_key, added_at) \
+         VALUES (?, ?, clock_timestamp()) ON CONFLICT DO NOTHING RETURNING run_key",
+        args![run_key, plan_key(jobs).as_str()],
+    )?;
+    if first.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<Vec<Arg<'_>>> = jobs
+        .iter()
+        .map(|j| {
+            vec![
+                Arg::from(run_key),
+                Arg::from(j.key),
+                Arg::from(function_name),
+                Arg::Int(j.position as i64),
+                Arg::from(j.metadata_json.as_str()),
+            ]
+        })
+        .collect();
+    conn.insert_values(
+        "_scidb_jobs",
+        &[
+            "run_key",
+            "job_key",
+            "function_name",
+            "position",
+            "metadata",
+            "status",
+            "attempts",
+            "updated_at",
+        ],
+        &[
+            "?",
+            "?",
+            "?",
+            "?",
+            "?",
+            "'pending'",
+            "0",
+            "clock_timestamp()",
+        ],
+        &rows,
+        "ON CONFLICT DO NOTHING",
+    )
+}
+
+/// Marks jobs done inside the transaction that saves their outputs, with
+/// the records they were saved as (`(job key, record ids)`), so that other
+/// workers report them without reading the records.
+pub(crate) fn mark_done(
+    conn: &Conn,
+    run_key: &str,
+    done: &[(&str, &[String])],
+    worker: &Worker,
+) -> Result<()> {
+    for group in done.chunks(JOBS_PER_UPDATE) {
+        let marks = vec!["(?, ?)"; group.len()].join(", ");
         let sql = format!(
-            "UPDATE _scidb_jobs SET status = 'done', owner = NULL, lease_until = NULL, \
-             host = ?, pid = ?, message = NULL, updated_at = clock_timestamp() \
-             WHERE run_key = ? AND job_key IN ({marks})"
+            "UPDATE _scidb_jobs j SET status = 'done', owner = NULL, lease_until = NULL, \
+             host = ?, pid = ?, message = NULL, record_ids = v.ids, \
+             updated_at = clock_timestamp() \
+             FROM (VALUES {marks}) AS v(job_key, ids) \
+             WHERE j.run_key = ? AND j.job_key = v.job_key"
         );
-        let mut a = vec![
-            Arg::from(worker.host.as_str()),
-            Arg::Int(worker.pid),
-            Arg::from(run_key),
-        ];
-        a.extend(group.iter().map(|k| Arg::from(*k)));
+        let mut a = vec![Arg::from(worker.host.as_str()), Arg::Int(worker.pid)];
+        for (key, ids) in group {
+            a.push(Arg::from(*key));
+            a.push(Arg::Text(
+                serde_json::Value::from(ids.to_vec()).to_string().into(),
+            ));
+        }
+        a.push(Arg::from(run_key));
         conn.execute(&sql, &a).context("marking jobs done")?;
     }
     Ok(())

@@ -400,8 +400,12 @@ impl Database {
             append_lineage(conn, &lineage)?;
             match jobs {
                 Some((run_key, worker)) => {
-                    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-                    super::jobs::mark_done(conn, run_key, &keys, worker)
+                    let done: Vec<(&str, &[String])> = keys
+                        .iter()
+                        .zip(&record_ids)
+                        .map(|(k, ids)| (k.as_str(), ids.as_slice()))
+                        .collect();
+                    super::jobs::mark_done(conn, run_key, &done, worker)
                 }
                 None => Ok(()),
             }

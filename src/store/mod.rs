@@ -507,6 +507,37 @@ impl Database {
         result
     }
 
+    /// Runs a write that touches no records, calls or lineage (the run
+    /// log): on a shared catalog in one transaction under a lock of its
+    /// own, so runs are numbered in commit order without waiting for the
+    /// writer lock or reading what other processes saved. A DuckDB file
+    /// runs it as is (`in_write_transaction` makes the transaction).
+    fn writing_runs<T>(&self, f: impl FnOnce(&Conn) -> Result<T>) -> Result<T> {
+        let inner = self.lock();
+        if !inner.conn.is_shared() {
+            return f(&inner.conn);
+        }
+        let conn = &inner.conn;
+        let result = conn
+            .batch("BEGIN")
+            .and_then(|_| {
+                conn.execute(
+                    "SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))",
+                    args![RUNS_LOCK],
+                )
+                .context("waiting for the run log's lock")
+            })
+            .and_then(|_| f(conn))
+            .and_then(|v| {
+                conn.batch("COMMIT")?;
+                Ok(v)
+            });
+        if result.is_err() {
+            let _ = conn.batch("ROLLBACK");
+        }
+        result
+    }
+
     /// Saves a value under a variable type with metadata; returns the record
     /// id. Saving identical content and metadata again stores nothing new:
     /// the existing record becomes the newest version again (nothing is
@@ -1146,6 +1177,9 @@ fn in_write_transaction<T>(conn: &Conn, f: impl FnOnce() -> Result<T>) -> Result
 /// versions and lineage ids grow in commit order and `refresh` can read
 /// only what is newer than what it saw.
 const WRITER_LOCK: i32 = 0x7363_6462;
+
+/// The advisory lock under which runs are numbered ("runs").
+const RUNS_LOCK: i32 = 0x7275_6e73;
 
 fn begin_shared_write(inner: &mut Inner) -> Result<()> {
     inner.conn.batch("BEGIN")?;
