@@ -187,7 +187,16 @@ const EMPTY_SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"320\"
 
 /// A page that shows the SVG with a title and a legend; it loads nothing.
 fn html(svg: &str, title: &str) -> String {
-    let title = escape_html(title);
+    // A file is named by its file name; a catalog URL (no password) whole.
+    let name = if title.contains("://") {
+        title
+    } else {
+        std::path::Path::new(title)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(title)
+    };
+    let title = escape_html(name);
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <title>scidb pipeline: {title}</title>\n<style>\n\
