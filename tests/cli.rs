@@ -533,6 +533,15 @@ fn check_names_a_record_whose_payload_file_is_gone() {
         db.save("BigSignal", &meta, &big).unwrap()
     };
     ok(&["check", p]);
+    // Its payload file counts in its size.
+    let vars = json(&["vars", p]);
+    let big = vars
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["variable"] == "BigSignal")
+        .unwrap();
+    assert!(big["bytes"].as_u64().unwrap() >= 300_000 * 8, "{big}");
     let data = dir.path().join("gait_study.duckdb.data");
     let mut removed = 0;
     for e in walk(&data) {

@@ -40,7 +40,7 @@ impl Database {
         let inner = self.fresh()?;
         let conn = &inner.conn;
         super::snapshot(conn, || {
-            let records = scan::records(conn, &self.schema_keys, false)?;
+            let records = scan::records(conn, &self.schema_keys)?;
             let mut report = CheckReport {
                 records: records.all.len() as u64,
                 verified: 0,

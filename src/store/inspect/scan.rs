@@ -9,10 +9,6 @@ use crate::metadata::{self, MetaValue};
 use serde_json::Value as Json;
 use std::collections::HashMap;
 
-/// Blobs up to this long are read by the scan when sizes are wanted: the
-/// ones naming a payload file are far shorter.
-pub(super) const SHORT_BLOB: i64 = 1024;
-
 /// A record as the scan sees it.
 pub(super) struct Rec {
     pub id: String,
@@ -25,8 +21,6 @@ pub(super) struct Rec {
     pub content_hash: String,
     /// Bytes of its value blob in the catalog.
     pub blob_len: i64,
-    /// The blob, when short and sizes were asked for.
-    pub short_blob: Option<Vec<u8>>,
     /// Whether no newer record shares its variable, location and variant.
     pub newest: bool,
 }
@@ -57,27 +51,22 @@ impl Records {
     }
 }
 
-/// Reads every record without its value (with short blobs when `sizes`).
-pub(super) fn records(conn: &Conn, schema_keys: &[String], sizes: bool) -> Result<Records> {
+/// Reads every record without its value.
+pub(super) fn records(conn: &Conn, schema_keys: &[String]) -> Result<Records> {
     let keys: String = schema_keys
         .iter()
         .map(|k| format!(", {}", key_column(k)))
         .collect();
-    let short = if sizes {
-        format!("CASE WHEN octet_length(value) <= {SHORT_BLOB} THEN value END")
-    } else {
-        "NULL".to_string()
-    };
     let sql = format!(
         "SELECT record_id, variable, version, variant, content_hash, \
-         CAST(octet_length(value) AS BIGINT), {short}{keys} FROM _scidb_records"
+         CAST(octet_length(value) AS BIGINT){keys} FROM _scidb_records"
     );
     let rows = conn.query(&sql, &[]).context("reading the records")?;
     let mut all = Vec::with_capacity(rows.len());
-    for mut r in rows {
+    for r in rows {
         let mut location = Vec::with_capacity(schema_keys.len());
         for i in 0..schema_keys.len() {
-            location.push(r.get::<Option<String>>(7 + i)?);
+            location.push(r.get::<Option<String>>(6 + i)?);
         }
         all.push(Rec {
             id: r.get(0)?,
@@ -86,7 +75,6 @@ pub(super) fn records(conn: &Conn, schema_keys: &[String], sizes: bool) -> Resul
             variant: r.get(3)?,
             content_hash: r.get(4)?,
             blob_len: r.get(5)?,
-            short_blob: r.take(6)?,
             location,
             newest: false,
         });

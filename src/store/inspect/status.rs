@@ -154,7 +154,7 @@ impl Database {
         let conn = &inner.conn;
         let (records, made) = super::snapshot(conn, || {
             Ok((
-                scan::records(conn, &self.schema_keys, false)?,
+                scan::records(conn, &self.schema_keys)?,
                 scan::lineage(conn)?,
             ))
         })?;

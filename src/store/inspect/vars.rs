@@ -1,12 +1,12 @@
 //! `vars`: what each variable type holds.
 
 use super::scan;
-use crate::codec::{self, Elsewhere};
-use crate::error::Result;
+use crate::error::{Result, ResultExt};
 use crate::store::payload::Format;
 use crate::store::Database;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
 
 /// One variable type: how many records, locations and variants it has,
 /// the kinds of its values and the bytes they take.
@@ -32,20 +32,25 @@ impl Database {
     pub fn variable_summaries(&self) -> Result<Vec<VariableSummary>> {
         let inner = self.fresh()?;
         let conn = &inner.conn;
-        let (records, made) = super::snapshot(conn, || {
-            Ok((
-                scan::records(conn, &self.schema_keys, true)?,
-                scan::lineage(conn)?,
-            ))
+        let (records, computed) = super::snapshot(conn, || {
+            let computed: HashSet<String> = conn
+                .query("SELECT DISTINCT record_id FROM _scidb_lineage", &[])
+                .context("reading the lineage")?
+                .iter()
+                .map(|r| r.get(0))
+                .collect::<Result<_>>()?;
+            Ok((scan::records(conn, &self.schema_keys)?, computed))
         })?;
+        // Payload file sizes by content hash, from one walk of the folder
+        // (a record's value is in a file exactly when its hash names one).
+        let files = payload_sizes(self.payloads.dir());
         #[derive(Default)]
         struct Acc<'a> {
             records: u64,
             locations: HashSet<&'a [Option<String>]>,
             variants: HashSet<&'a str>,
             bytes: u64,
-            /// Payload files by content hash and format code, each once.
-            files: HashMap<(&'a str, u8), Format>,
+            files: HashSet<&'a str>,
             computed: u64,
         }
         let mut acc: BTreeMap<&str, Acc<'_>> = BTreeMap::new();
@@ -55,49 +60,62 @@ impl Database {
             a.locations.insert(&r.location);
             a.variants.insert(&r.variant);
             a.bytes += r.blob_len.max(0) as u64;
-            if made.contains_key(&r.id) {
+            if computed.contains(&r.id) {
                 a.computed += 1;
             }
-            let file = r
-                .short_blob
-                .as_deref()
-                .and_then(|b| codec::stored_elsewhere(b).ok());
-            match file {
-                Some(Elsewhere::Npy { .. }) => {
-                    a.files
-                        .insert((&r.content_hash, Format::Npy.code()), Format::Npy);
+            if let Some(len) = files.get(&r.content_hash) {
+                if a.files.insert(&r.content_hash) {
+                    a.bytes += len;
                 }
-                Some(Elsewhere::File(format)) => {
-                    a.files.insert((&r.content_hash, format.code()), format);
-                }
-                _ => {}
             }
         }
         Ok(acc
             .into_iter()
-            .map(|(name, a)| {
-                let file_bytes: u64 = a
-                    .files
-                    .iter()
-                    .filter_map(|((hash, _), format)| {
-                        std::fs::metadata(self.payloads.path(hash, *format)).ok()
-                    })
-                    .map(|m| m.len())
-                    .sum();
-                VariableSummary {
-                    variable: name.to_string(),
-                    records: a.records,
-                    locations: a.locations.len() as u64,
-                    variants: a.variants.len() as u64,
-                    kinds: inner
-                        .signatures
-                        .get(name)
-                        .map(|s| s.values.iter().cloned().collect())
-                        .unwrap_or_default(),
-                    bytes: a.bytes + file_bytes,
-                    computed: a.computed,
-                }
+            .map(|(name, a)| VariableSummary {
+                variable: name.to_string(),
+                records: a.records,
+                locations: a.locations.len() as u64,
+                variants: a.variants.len() as u64,
+                kinds: inner
+                    .signatures
+                    .get(name)
+                    .map(|s| s.values.iter().cloned().collect())
+                    .unwrap_or_default(),
+                bytes: a.bytes,
+                computed: a.computed,
             })
             .collect())
     }
+}
+
+/// The payload file formats.
+const FORMATS: [Format; 3] = [Format::Npy, Format::Sdv, Format::Arrow];
+
+/// The payload files under `dir` (`<2 hex>/<hash>.<ext>`): size by hash.
+/// A folder that cannot be read counts as empty (sizes are informative).
+fn payload_sizes(dir: &Path) -> HashMap<String, u64> {
+    let mut out = HashMap::new();
+    let Ok(fans) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for fan in fans.flatten() {
+        if fan.file_name().len() != 2 {
+            continue; // tmp/ and what is not ours
+        }
+        let Ok(entries) = std::fs::read_dir(fan.path()) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            let stem = path.file_stem().and_then(|s| s.to_str());
+            let ext = path.extension().and_then(|s| s.to_str());
+            if let (Some(stem), Some(ext)) = (stem, ext) {
+                if FORMATS.iter().any(|f| f.extension() == ext) {
+                    let len = e.metadata().map(|m| m.len()).unwrap_or(0);
+                    *out.entry(stem.to_string()).or_default() += len;
+                }
+            }
+        }
+    }
+    out
 }
