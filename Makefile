@@ -11,7 +11,7 @@ C_FLAGS := -Wall -Wextra -Werror -g -fsanitize=address,undefined -fno-omit-frame
 C_LINK := -L$(LIB_DIR) -lscidb -Wl,-rpath,$(LIB_DIR) -lm
 TEST_BIN := $(CARGO_TARGET_DIR)/scidb-c-tests
 
-.PHONY: all build test test-suites test-rust test-c test-python test-octave python-deps octave-deps pg-deps mex demo bench fuzz header lint clean
+.PHONY: all build test test-suites test-rust test-c test-python test-octave python-deps octave-deps pg-deps browser-deps mex demo bench fuzz header lint clean
 
 all: build
 
@@ -33,7 +33,7 @@ test-suites: test-rust test-c test-python test-octave
 ## The Rust suites; with a test server, the store, lineage, for_each and
 ## chunk suites again on PostgreSQL catalogs (tests/common).
 PG_RUST_SUITES := --test store --test lineage --test foreach --test chunked
-test-rust:
+test-rust: python-deps
 	cargo test --release
 	@if [ -n "$$SCIDB_TEST_PG_URL" ]; then \
 		echo "SCIDB_TEST_CATALOG=postgres cargo test --release $(PG_RUST_SUITES)"; \
@@ -79,6 +79,13 @@ test-python: python-deps
 octave-deps:
 	@if ! command -v $(OCTAVE) >/dev/null || ! command -v mkoctfile >/dev/null; then \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q octave octave-dev; \
+	fi
+
+## Chromium (the headless browser that renders the pipeline picture's HTML
+## page in a test), installed when missing (needs root on Debian).
+browser-deps:
+	@if ! command -v chromium >/dev/null; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
 	fi
 
 ## PostgreSQL (for the test server), installed when missing (needs root on Debian).
@@ -131,6 +138,7 @@ bench: python-deps mex
 	$(PYTHON) bench/foreach.py
 	$(PYTHON) bench/mex.py
 	$(PYTHON) bench/stream.py
+	$(PYTHON) bench/inspect_commands.py
 	tests/pg/with_server.sh $(PYTHON) bench/cluster.py
 
 ## Regenerates include/scidb.h from src/ffi.

@@ -635,6 +635,64 @@ scidb_status scidb_jobs_json(const struct scidb_db *db, char **out_json);
 // were deleted.
 scidb_status scidb_clear_jobs(const struct scidb_db *db, const char *status, uint64_t *out_deleted);
 
+// Every variable type that has records, as a JSON list of objects with
+// `variable`, `records` (all versions), `locations`, `variants`, `kinds`
+// (preview kinds of its values), `bytes` (in the catalog and payload
+// files) and `computed` (records with lineage), by name.
+scidb_status scidb_vars_json(const struct scidb_db *db, char **out_json);
+
+// The newest record of every location and variant of `variable` that
+// matches `query_json` (NULL: all), as a JSON list of objects with
+// `record_id`, `variable`, `version`, `saved_at`, `keys` (schema keys),
+// `variant` (the other metadata), `preview` (a short text of the value)
+// and `newest`. An unknown variable type is `SCIDB_NOT_FOUND`.
+scidb_status scidb_show_json(const struct scidb_db *db,
+                             const char *variable,
+                             const char *query_json,
+                             char **out_json);
+
+// Every version of the records of `variable` matching `query_json`
+// (NULL: all), oldest first per location, shaped as in `scidb_show_json`.
+scidb_status scidb_versions_json(const struct scidb_db *db,
+                                 const char *variable,
+                                 const char *query_json,
+                                 char **out_json);
+
+// The `for_each` runs, newest first, as a JSON list of objects with
+// `run_id`, `function`, `language`, `outputs`, `started_at`,
+// `finished_at`, `ran`, `cached`, `skipped`, `failed` and `failures`
+// (the first failed combinations' `metadata` and `message`).
+scidb_status scidb_runs_json(const struct scidb_db *db, char **out_json);
+
+// Every pipeline step (a function and an output type) with how many of
+// its current outputs are up to date and how many are stale, as a JSON
+// list of objects with `function`, `language`, `output`, `outputs`,
+// `current`, `stale` and `stale_outputs` (each with `record_id`,
+// `metadata`, `reason`: "newer_input", "stale_input", "missing_input" or
+// "function_changed", and `input`). `function_json` (NULL: none) is a
+// function as it is now, `{"language", "name", "source_hash", "version"}`:
+// its outputs made by another identity are stale too.
+scidb_status scidb_status_json(const struct scidb_db *db,
+                               const char *function_json,
+                               char **out_json);
+
+// The pipeline graph as a new text of kind `kind`: "json" (an object with
+// `variables` and `functions`), "dot" (Graphviz), "svg" or "html" (a
+// self-contained page holding the SVG).
+scidb_status scidb_graph_text(const struct scidb_db *db, const char *kind, char **out_text);
+
+// Reads every record's value (all versions), recomputes its content
+// hash and checks the lineage links; writes a JSON object with
+// `records`, `verified`, `lineage_rows` and `problems` (each with
+// `record_id`, `variable`, `problem`). Problems are reported, not
+// raised: the call fails only when the catalog cannot be read.
+scidb_status scidb_check_json(const struct scidb_db *db, char **out_json);
+
+// Runs one query read-only (a write fails, several statements are
+// refused) and writes a JSON object with `columns` and `rows` (lists of
+// texts, null for NULL).
+scidb_status scidb_sql_json(const struct scidb_db *db, const char *sql, char **out_json);
+
 // Describes a call of the function `function_name` written in `language`
 // ("python", "matlab", "c": lower-case letters and digits). The function
 // is identified by `source_hash` (64 hex digits from `scidb_source_hash`)

@@ -23,7 +23,7 @@ function mex_path = build_mex(library_dir)
     end
     sources = fullfile(here, 'mex', {'scidb_mex.c', 'convert_in.c', 'convert_out.c', ...
                                      'columns.c', 'errors.c', 'lineage.c', 'foreach.c', ...
-                                     'stream.c', 'chunks.c'});
+                                     'stream.c', 'chunks.c', 'inspect.c'});
     include = ['-I', fullfile(repo, 'include')];
     link = {['-L', library_dir], '-lscidb', ['-Wl,-rpath,', library_dir]};
     out = fullfile(here, 'scidb_mex');

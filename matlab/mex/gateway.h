@@ -85,6 +85,10 @@ int cmd_run_log(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 int cmd_jobs(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 int cmd_clear_jobs(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
 
+/* inspect.c */
+int cmd_status(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+int cmd_graph(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);
+
 /* SciDB stream() child commands (stream.c); stream_release forgets it. */
 void stream_release(void);
 int cmd_stream_open(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]);

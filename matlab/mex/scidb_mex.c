@@ -384,6 +384,8 @@ static const struct command COMMANDS[] = {
     {"run_log", cmd_run_log, 1, 1},
     {"jobs", cmd_jobs, 0, 1},
     {"clear_jobs", cmd_clear_jobs, 1, 1},
+    {"status", cmd_status, 1, 1},
+    {"graph", cmd_graph, 1, 1},
     {"stream_open", cmd_stream_open, 1, 0},
     {"stream_read", cmd_stream_read, 0, 1},
     {"stream_write", cmd_stream_write, 1, 0},

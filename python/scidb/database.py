@@ -197,6 +197,21 @@ class Database:
         columns = ["run_id", "position", "metadata", "status", "message", "record_ids", "cache_key"]
         return pd.DataFrame(rows, columns=columns)
 
+    def status(self, fn=None):
+        """Every pipeline step's current and stale outputs (see
+        :func:`scidb.inspect.status`); given ``fn`` as it is now, its
+        outputs made by another source or version are stale too."""
+        from .inspect import status
+
+        return status(self, fn)
+
+    def graph(self):
+        """The pipeline picture, shown inline by Jupyter; ``.save(path)``
+        writes .svg, .html or .dot (see :class:`scidb.inspect.PipelineGraph`)."""
+        from .inspect import graph
+
+        return graph(self)
+
     def get_provenance(self, variable, version=None, **metadata):
         """What produced a record: a dict with ``function_name``,
         ``function_hash``, ``language``, ``constants`` (name -> value),

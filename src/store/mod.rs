@@ -9,6 +9,7 @@ mod chunked;
 mod copy;
 mod find;
 pub mod foreach;
+pub mod inspect;
 pub mod jobs;
 pub mod lineage;
 mod npy;

@@ -249,6 +249,9 @@ impl<T: FromCell> FromCell for Option<T> {
     }
 }
 
+/// A query's column names and its cells as text (None: NULL).
+pub type TextRows = (Vec<String>, Vec<Vec<Option<String>>>);
+
 /// An open catalog connection.
 pub enum Conn {
     Duck(duckdb::Connection),
@@ -356,6 +359,68 @@ impl Conn {
                     .query(&stmt, &refs)
                     .map_err(|e| pg_error(e, &p.shown))?;
                 rows.iter().map(pg_row).collect()
+            }
+        }
+    }
+
+    /// A query's column names and every cell as text (NULL as None), as
+    /// the catalog itself prints values: what a person reads (see
+    /// `inspect`'s read-only SQL). DuckDB casts the cells to VARCHAR in a
+    /// projection over the query; PostgreSQL's simple protocol returns text.
+    pub fn query_text(&self, sql: &str) -> Result<TextRows> {
+        match self {
+            Conn::Duck(c) => {
+                let names = {
+                    let mut stmt = c.prepare(&format!("SELECT * FROM ({sql}) LIMIT 0"))?;
+                    stmt.query([])?
+                        .as_ref()
+                        .map(|s| s.column_names())
+                        .unwrap_or_default()
+                };
+                let mut stmt = c.prepare(&format!("SELECT COLUMNS(*)::VARCHAR FROM ({sql})"))?;
+                let mut rows = stmt.query([])?;
+                let mut out = Vec::new();
+                while let Some(r) = rows.next()? {
+                    let mut cells = Vec::with_capacity(names.len());
+                    for i in 0..names.len() {
+                        cells.push(r.get::<_, Option<String>>(i)?);
+                    }
+                    out.push(cells);
+                }
+                Ok((names, out))
+            }
+            Conn::Pg(p) => {
+                // One prepared statement (the extended protocol refuses
+                // several); each row comes back as a JSON object.
+                let mut client = p.client.borrow_mut();
+                let err = |e| pg_error(e, &p.shown);
+                let names: Vec<String> = client
+                    .prepare(&format!("SELECT * FROM ({sql}) AS q LIMIT 0"))
+                    .map_err(err)?
+                    .columns()
+                    .iter()
+                    .map(|c| c.name().to_string())
+                    .collect();
+                let select = format!("SELECT CAST(row_to_json(q) AS TEXT) FROM ({sql}) AS q");
+                let rows = client.query(select.as_str(), &[]).map_err(err)?;
+                let mut out = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let text: String = row.try_get(0).map_err(err)?;
+                    let object: serde_json::Map<String, serde_json::Value> =
+                        serde_json::from_str(&text)
+                            .map_err(|e| Error::corrupt(format!("a row of the query: {e}")))?;
+                    out.push(
+                        names
+                            .iter()
+                            .map(|n| match object.get(n) {
+                                None | Some(serde_json::Value::Null) => None,
+                                Some(serde_json::Value::String(s)) => Some(s.clone()),
+                                Some(other) => Some(other.to_string()),
+                            })
+                            .collect(),
+                    );
+                }
+                Ok((names, out))
             }
         }
     }

@@ -72,6 +72,11 @@ TEXT = {
                '"function [a, b] = g(x, varargin)"'],
     "utf8": ['"hello, world!"', "NULL", '"\\xff\\xfe not utf8 at all"'],
     "status": ['"failed"', "NULL", '""', '"nope"', '"\\xff"'],
+    "function_json": ["NULL", '"{\\"language\\": \\"python\\", \\"name\\": \\"f\\", \\"version\\": \\"1\\"}"',
+                      '""', '"{"', '"[]"', '"{\\"language\\": \\"no such!\\", \\"name\\": \\"\\"}"'],
+    "sql": ['"SELECT 1 AS one"', "NULL", '""', '"DELETE FROM _scidb_records"',
+            '"SELECT 1; DROP TABLE _scidb_records"', '"\\xff"'],
+    "kind": ['"dot"', "NULL", '""', '"svg"', '"html"', '"json"', '"png"'],
 }
 
 U32 = {
