@@ -213,6 +213,7 @@ def main():
     if os.environ.get("SCIDB_BENCH_ONLY") == "dataframe":
         with tempfile.TemporaryDirectory(dir=base) as work:
             f = dataframe(work)
+        print(f"  {'':<34}{'scidb ms':>10}{'reference':>12}{'ratio':>9}")
         print_dataframe(f)
         return
     with tempfile.TemporaryDirectory(dir=base) as work:
