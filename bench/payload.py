@@ -12,7 +12,10 @@ is followed by os.fsync.
 
 Targets: 100 MB save and load within 1.2x of numpy; 2 GiB chunked save and
 read within 1.5x, peak RSS under 300 MB; DataFrame within 1.5x of Parquet.
-The Octave figures are bench/mex.py's. SCIDB_BENCH_BIG_GIB shrinks part 2.
+The Octave figures are bench/mex.py's. SCIDB_BENCH_BIG_GIB shrinks part 2;
+SCIDB_BENCH_ONLY=dataframe runs part 3 alone. Part 3 also prints where a
+DataFrame save and load spend their time (pandas to Arrow, the content
+hash, the Arrow IPC file written and fsynced, Arrow to pandas).
 """
 
 import json
@@ -169,8 +172,35 @@ def dataframe(work):
         "parquet load": best(pq_load),
         "scidb load": best(lambda r: Frame.load(subject=r).data),
     }
+    result["parts"] = dataframe_parts(work, frames)
     db.close()
     return result
+
+
+def dataframe_parts(work, frames):
+    """The pieces of a DataFrame save and load, timed alone (best of 3)."""
+    import pyarrow as pa
+    import pyarrow.ipc
+
+    import scidb
+    from scidb import _tables
+
+    batches = [_tables.to_batch(f) for f in frames]
+
+    def ipc_write(r):
+        p = Path(work) / f"b{r}.arrow"
+        with pa.OSFile(str(p), "wb") as sink, pa.ipc.new_file(sink, batches[r].schema) as w:
+            w.write_batch(batches[r])
+        fsync_path(p)
+
+    tables = [pa.Table.from_batches([b]) for b in batches]
+    to_arrow = best(lambda r: _tables.to_batch(frames[r]))
+    return {
+        "pandas -> Arrow": to_arrow,
+        "Arrow -> scidb value + content hash": best(lambda r: scidb.content_hash(frames[r])) - to_arrow,
+        "Arrow IPC file write + fsync (pyarrow)": best(ipc_write),
+        "Arrow -> pandas": best(lambda r: _tables.to_frame(tables[r])),
+    }
 
 
 def line(what, ours, ref, target):
@@ -180,6 +210,12 @@ def line(what, ours, ref, target):
 
 def main():
     base = Path(os.environ.get("SCIDB_BENCH_DIR", tempfile.gettempdir()))
+    if os.environ.get("SCIDB_BENCH_ONLY") == "dataframe":
+        with tempfile.TemporaryDirectory(dir=base) as work:
+            f = dataframe(work)
+        print(f"  {'':<34}{'scidb ms':>10}{'reference':>12}{'ratio':>9}")
+        print_dataframe(f)
+        return
     with tempfile.TemporaryDirectory(dir=base) as work:
         a = array_100mb(work)
     with tempfile.TemporaryDirectory(dir=base) as work:
@@ -193,8 +229,15 @@ def main():
     line(f"{BIG_GIB:g} GiB chunked save (np.save+fsync)", ours["save"], ref["save"], 1.5)
     line(f"{BIG_GIB:g} GiB chunked read (np.load)", ours["load"], ref["load"], 1.5)
     print(f"  {'':<34}peak RSS of the chunked save and read: {ours['rss']} MB (target < 300)")
+    print_dataframe(f)
+
+
+def print_dataframe(f):
     line("1M x 10 DataFrame save (to_parquet)", f["scidb save"], f["parquet save"], 1.5)
     line("1M x 10 DataFrame load (read_parquet)", f["scidb load"], f["parquet load"], 1.5)
+    print("  where a DataFrame save and load go (ms, each part alone):")
+    for what, seconds in f["parts"].items():
+        print(f"    {what:<44}{seconds * 1e3:>8.0f}")
 
 
 if __name__ == "__main__":

@@ -44,8 +44,20 @@ struct ArrowArray {
   void *private_data;
 };
 #endif /* ARROW_C_DATA_INTERFACE */
+/* The Arrow C Stream Interface (https://arrow.apache.org/docs/format/CStreamInterface.html). */
+#ifndef ARROW_C_STREAM_INTERFACE
+#define ARROW_C_STREAM_INTERFACE
+struct ArrowArrayStream {
+  int (*get_schema)(struct ArrowArrayStream *, struct ArrowSchema *out);
+  int (*get_next)(struct ArrowArrayStream *, struct ArrowArray *out);
+  const char *(*get_last_error)(struct ArrowArrayStream *);
+  void (*release)(struct ArrowArrayStream *);
+  void *private_data;
+};
+#endif /* ARROW_C_STREAM_INTERFACE */
 typedef struct ArrowSchema ArrowSchema;
 typedef struct ArrowArray ArrowArray;
+typedef struct ArrowArrayStream ArrowArrayStream;
 
 /* An owned value (array, string, list, map, table or null); freed with scidb_value_free. */
 typedef struct scidb_value scidb_value;
@@ -82,6 +94,15 @@ typedef struct scidb_value scidb_value;
 // types, without the null promotion of docs/stream.md (integers holding
 // nulls otherwise arrive as double with NaN).
 #define SCIDB_STREAM_KEEP_NULL_TYPES 2
+
+// A numeric or bool column (`scidb_column_view.is_text`).
+#define SCIDB_COLUMN_NUMERIC 0
+
+// A column of UTF-8 text cells.
+#define SCIDB_COLUMN_TEXT 1
+
+// A column of binary (raw bytes) cells.
+#define SCIDB_COLUMN_BINARY 2
 
 // The deepest nesting of lists and maps a value may have (a list of
 // numbers has depth 1); see `scidb_max_depth`.
@@ -239,10 +260,11 @@ typedef struct scidb_column_view {
   // The column name, UTF-8, `name_len` bytes, not NUL-terminated.
   const char *name;
   size_t name_len;
-  // 1 for a text column (read cells with `scidb_value_table_text`),
-  // 0 for a numeric or bool one.
+  // `SCIDB_COLUMN_NUMERIC` (0) for a numeric or bool column,
+  // `SCIDB_COLUMN_TEXT` (1) for text and `SCIDB_COLUMN_BINARY` (2) for
+  // binary (read the cells of both with `scidb_value_table_text`).
   uint32_t is_text;
-  // The dtype code of a numeric column (unused for text).
+  // The dtype code of a numeric column (unused for text and binary).
   uint32_t dtype;
   // A numeric column's little-endian elements (`nbytes` bytes; bool is
   // one byte 0/1); NULL for text or when there are no rows.
@@ -1028,9 +1050,8 @@ scidb_status scidb_stream_map(struct scidb_stream *stream,
 // caller's to free), for callers that read columns with
 // `scidb_value_table_column` (a MATLAB gateway); NULL when SciDB has ended
 // the stream. Null cells are missing cells of the table (the promoted
-// double columns also hold NaN there). A chunk with a binary column fails
-// with `SCIDB_TYPE_MISMATCH` (it is consumed; answer it, perhaps empty);
-// `scidb_stream_read` delivers binary columns.
+// double columns also hold NaN there); binary columns are binary columns
+// of the table.
 scidb_status scidb_stream_read_value(struct scidb_stream *stream, scidb_value **out_table);
 
 // Answers the last chunk read (or, after the end, sends the final answer)
@@ -1064,6 +1085,16 @@ scidb_status scidb_value_table_add_text(scidb_value *table,
                                         const size_t *lens,
                                         const uint8_t *validity);
 
+// Adds a binary column named `name`: one cell of raw bytes per row, cell
+// i being `lens[i]` bytes at `cells[i]` (a cell may be NULL when its
+// length is 0 or it is missing). `validity` is NULL or one byte per row
+// (1 present, 0 missing). Everything is copied.
+scidb_status scidb_value_table_add_binary(scidb_value *table,
+                                          const char *name,
+                                          const char *const *cells,
+                                          const size_t *lens,
+                                          const uint8_t *validity);
+
 // The number of rows and columns of a table value.
 scidb_status scidb_value_table_shape(const scidb_value *value,
                                      size_t *out_rows,
@@ -1074,9 +1105,9 @@ scidb_status scidb_value_table_column(const scidb_value *value,
                                       size_t index,
                                       struct scidb_column_view *out);
 
-// A borrowed view of one cell of a text column: `*out_len` bytes of UTF-8
-// at `*out_utf8` (not NUL-terminated; a missing cell is empty, see the
-// column's validity).
+// A borrowed view of one cell of a text or binary column: `*out_len`
+// bytes at `*out_utf8` (UTF-8 for text; not NUL-terminated; a missing
+// cell is empty, see the column's validity).
 scidb_status scidb_value_table_text(const scidb_value *value,
                                     size_t column,
                                     size_t row,
@@ -1147,6 +1178,31 @@ uint32_t scidb_max_depth(void);
 scidb_status scidb_value_new_table_from_arrow(ArrowSchema *schema,
                                               ArrowArray *array,
                                               scidb_value **out);
+
+// Creates a table value from an Arrow C stream of record batches (what
+// pyarrow's `__arrow_c_stream__` capsule holds), keeping its buffers
+// without a copy when the stream holds one batch (several are joined).
+// Takes ownership of the stream: it is released, on success and on
+// failure alike. Columns may be bool, int8..int64, uint8..uint64,
+// float32, float64, utf8/large_utf8 or binary/large_binary.
+scidb_status scidb_value_new_table_from_arrow_stream(ArrowArrayStream *stream, scidb_value **out);
+
+// Exports a table value as an Arrow C stream of one record batch into
+// `out_stream` (caller-allocated, e.g. by `scidb_arrow_stream_new`). The
+// stream shares the table's buffers (no copy) and stays valid after the
+// value is freed; the caller releases it (or hands it to a consumer).
+scidb_status scidb_value_table_to_arrow_stream(const scidb_value *value,
+                                               ArrowArrayStream *out_stream);
+
+// A new, empty (already released) `struct ArrowArrayStream` on the heap,
+// for callers that cannot allocate one themselves (Python's ctypes); free
+// it with `scidb_arrow_stream_free`. NULL when out of memory.
+ArrowArrayStream *scidb_arrow_stream_new(void);
+
+// Releases a stream made by `scidb_arrow_stream_new` (unless a consumer
+// already moved it out) and frees it, setting `*stream` to NULL. NULL and
+// `*stream == NULL` are no-ops.
+void scidb_arrow_stream_free(ArrowArrayStream **stream);
 
 // Frees a value and sets `*value` to NULL. NULL and `*value == NULL` are no-ops.
 void scidb_value_free(scidb_value **value);

@@ -15,7 +15,7 @@ use crate::stream::ipc;
 use crate::value::{element_count, Array, DType};
 use arrow::array::{make_array, ArrayRef, MutableArrayData, RecordBatch};
 use arrow::compute::{cast, concat_batches};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::datatypes::{Field, Schema, SchemaRef};
 use std::sync::Arc;
 
 /// Cells (array elements, or table rows times columns) of a stored chunk.
@@ -47,13 +47,9 @@ pub enum ChunkRef<'a> {
     Table(&'a RecordBatch),
 }
 
-/// The type of a table column of a chunked value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ColumnType {
-    Numeric(DType),
-    Text,
-    Binary,
-}
+/// The type of a table column of a chunked value: the value model's one
+/// map to Arrow types.
+pub use crate::value::ColumnType;
 
 /// What every chunk of a value looks like.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,57 +58,8 @@ pub enum Layout {
     Table { columns: Vec<(String, ColumnType)> },
 }
 
+/// The column type codes of a chunked value's header (see `codec`).
 impl ColumnType {
-    fn of(dt: &DataType) -> Option<ColumnType> {
-        Some(match dt {
-            DataType::Boolean => ColumnType::Numeric(DType::Bool),
-            DataType::Int8 => ColumnType::Numeric(DType::Int8),
-            DataType::Int16 => ColumnType::Numeric(DType::Int16),
-            DataType::Int32 => ColumnType::Numeric(DType::Int32),
-            DataType::Int64 => ColumnType::Numeric(DType::Int64),
-            DataType::UInt8 => ColumnType::Numeric(DType::UInt8),
-            DataType::UInt16 => ColumnType::Numeric(DType::UInt16),
-            DataType::UInt32 => ColumnType::Numeric(DType::UInt32),
-            DataType::UInt64 => ColumnType::Numeric(DType::UInt64),
-            DataType::Float32 => ColumnType::Numeric(DType::Float32),
-            DataType::Float64 => ColumnType::Numeric(DType::Float64),
-            DataType::Utf8 | DataType::LargeUtf8 => ColumnType::Text,
-            DataType::Binary | DataType::LargeBinary => ColumnType::Binary,
-            _ => return None,
-        })
-    }
-
-    /// The Arrow type chunks are stored with.
-    fn arrow(self) -> DataType {
-        match self {
-            ColumnType::Text => DataType::Utf8,
-            ColumnType::Binary => DataType::Binary,
-            ColumnType::Numeric(d) => match d {
-                DType::Bool => DataType::Boolean,
-                DType::Int8 => DataType::Int8,
-                DType::Int16 => DataType::Int16,
-                DType::Int32 => DataType::Int32,
-                DType::Int64 => DataType::Int64,
-                DType::UInt8 => DataType::UInt8,
-                DType::UInt16 => DataType::UInt16,
-                DType::UInt32 => DataType::UInt32,
-                DType::UInt64 => DataType::UInt64,
-                DType::Float32 => DataType::Float32,
-                // Complex columns never get here (`of` has no such type).
-                DType::Float64 | DType::Complex64 | DType::Complex128 => DataType::Float64,
-            },
-        }
-    }
-
-    /// The type's name in messages and in the content hash.
-    pub fn name(self) -> &'static str {
-        match self {
-            ColumnType::Numeric(d) => d.name(),
-            ColumnType::Text => "string",
-            ColumnType::Binary => "binary",
-        }
-    }
-
     fn code(self) -> u8 {
         match self {
             ColumnType::Numeric(d) => d as u8,

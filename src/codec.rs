@@ -21,18 +21,27 @@
 //!             | 'T' u64:ncols u64:nrows column*ncols
 //! array-header := u8:dtype u8:scalar u32:ndim u64:dim*ndim
 //! column     := str:name u8:0 u8:dtype u8:has_validity [u8*nrows] u64:nbytes bytes
-//!             | str:name u8:1 u8:0 u8:has_validity [u8*nrows] str*nrows
+//!             | str:name u8:1 u8:0 u8:has_validity [u8*nrows] str*nrows     (text)
+//!             | str:name u8:2 u8:0 u8:has_validity [u8*nrows] bin*nrows     (binary)
 //! str        := u64:len utf8
+//! bin        := u64:len bytes
 //! chunked-header := u64:rows u64:rows_per_chunk u64:body_bytes u64:stream
 //!                   u64:n u64:chunk_bytes*n layout   (see `chunked::Header`)
 //! layout     := u8:0 u8:dtype u32:ndim u64:dim*ndim    (array; trailing dims)
 //!             | u8:1 u64:ncols (str:name u8:type)*ncols (table; type is a
 //!               dtype code, 100 text or 101 binary)
 //! ```
+//!
+//! In a column, `has_validity` is 1 for a nullable column, followed by one
+//! byte per row (1 present, 0 missing); numeric cells are little-endian
+//! (bool one byte 0/1) and missing cells are stored as zeros or empty.
 
 use crate::error::{Error, Result};
-use crate::store::payload::Format;
-use crate::value::{Array, Column, ColumnData, DType, Table, Value, MAX_DEPTH};
+use crate::store::payload::{Format, INLINE_BYTES};
+use crate::value::{Array, ColumnRef, ColumnType, DType, Table, Value, MAX_DEPTH};
+use arrow::array::{Array as _, ArrayData, ArrayRef, AsArray, BinaryArray, StringArray};
+use arrow::buffer::{Buffer, NullBuffer, OffsetBuffer};
+use std::sync::Arc;
 
 pub(crate) const MAGIC: &[u8; 4] = b"SDV1";
 
@@ -40,6 +49,9 @@ pub(crate) const MAGIC: &[u8; 4] = b"SDV1";
 pub struct Encoded<'a> {
     header: Vec<u8>,
     pub body: &'a [u8],
+    /// Bytes of the whole stored form (a large table's is counted, not
+    /// built: it goes to an Arrow payload file instead).
+    len: usize,
 }
 
 impl Encoded<'_> {
@@ -47,6 +59,7 @@ impl Encoded<'_> {
     /// header, see `chunked::Header`).
     pub fn blob(blob: Vec<u8>) -> Encoded<'static> {
         Encoded {
+            len: blob.len(),
             header: blob,
             body: &[],
         }
@@ -87,7 +100,7 @@ impl Encoded<'_> {
 
     /// Bytes of the stored form when kept whole.
     pub fn stored_len(&self) -> usize {
-        self.header.len() + self.body.len()
+        self.len
     }
 
     /// The encoded bytes before the body (the whole blob for non-arrays).
@@ -154,7 +167,8 @@ pub fn stored_elsewhere(blob: &[u8]) -> Result<Elsewhere> {
     }
 }
 
-/// Encodes a value for storage.
+/// Encodes a value for storage. A top-level table larger than
+/// [`INLINE_BYTES`] is only measured: it is stored as an Arrow file.
 pub fn encode(value: &Value) -> Encoded<'_> {
     let mut out = MAGIC.to_vec();
     match value {
@@ -162,17 +176,60 @@ pub fn encode(value: &Value) -> Encoded<'_> {
             out.push(b'a');
             put_array_header(&mut out, a);
             Encoded {
+                len: out.len() + a.data.len(),
                 header: out,
                 body: &a.data,
             }
         }
+        Value::Table(t) if MAGIC.len() + table_len(t) > INLINE_BYTES => Encoded {
+            header: Vec::new(),
+            body: &[],
+            len: MAGIC.len() + table_len(t),
+        },
         other => {
             put_item(&mut out, other);
             Encoded {
+                len: out.len(),
                 header: out,
                 body: &[],
             }
         }
+    }
+}
+
+/// Bytes of a table's item (`'T' ...`), counted from its buffers.
+fn table_len(t: &Table) -> usize {
+    let rows = t.rows() as usize;
+    let mut n = 1 + 16;
+    for (i, c) in t.columns().enumerate() {
+        n += 8 + c.name.len() + 3;
+        if t.batch().schema_ref().field(i).is_nullable() {
+            n += rows;
+        }
+        n += match c.ty {
+            ColumnType::Numeric(d) => 8 + rows * d.size(),
+            ColumnType::Text | ColumnType::Binary => {
+                let offsets = var_offsets(c.array);
+                8 * rows + (offsets[rows] - offsets[0]) as usize
+            }
+        };
+    }
+    n
+}
+
+/// The 32-bit offsets of a text or binary column.
+fn var_offsets(a: &ArrayRef) -> &[i32] {
+    match a.as_string_opt::<i32>() {
+        Some(s) => s.value_offsets(),
+        None => a.as_binary::<i32>().value_offsets(),
+    }
+}
+
+/// The cell bytes of a text or binary column (all of its values buffer).
+fn var_values(a: &ArrayRef) -> &[u8] {
+    match a.as_string_opt::<i32>() {
+        Some(s) => s.values().as_slice(),
+        None => a.as_binary::<i32>().values().as_slice(),
     }
 }
 
@@ -260,40 +317,67 @@ fn put_item(out: &mut Vec<u8>, value: &Value) {
         }
         Value::Table(t) => {
             out.push(b'T');
-            put_u64(out, t.columns.len() as u64);
-            put_u64(out, t.rows);
-            for c in &t.columns {
-                put_column(out, c);
+            put_u64(out, t.num_columns() as u64);
+            put_u64(out, t.rows());
+            for (i, c) in t.columns().enumerate() {
+                put_column(out, t, i, c);
             }
         }
     }
 }
 
-fn put_column(out: &mut Vec<u8>, c: &Column) {
-    put_str(out, &c.name);
-    match &c.data {
-        ColumnData::Numeric { dtype, .. } => {
-            out.push(0);
-            out.push(*dtype as u8);
+fn put_column(out: &mut Vec<u8>, t: &Table, i: usize, c: ColumnRef<'_>) {
+    put_str(out, c.name);
+    let (kind, code) = match c.ty {
+        ColumnType::Numeric(d) => (0, d as u8),
+        ColumnType::Text => (1, 0),
+        ColumnType::Binary => (2, 0),
+    };
+    out.push(kind);
+    out.push(code);
+    let rows = t.rows() as usize;
+    if t.batch().schema_ref().field(i).is_nullable() {
+        out.push(1);
+        match t.validity_bytes(i) {
+            Some(v) => out.extend_from_slice(v),
+            None => out.extend(std::iter::repeat(1u8).take(rows)),
         }
-        ColumnData::Utf8(_) => {
-            out.push(1);
-            out.push(0);
-        }
+    } else {
+        out.push(0);
     }
-    match &c.validity {
-        None => out.push(0),
-        Some(v) => {
-            out.push(1);
-            out.extend(v.iter().map(|&ok| ok as u8));
+    match c.ty {
+        ColumnType::Numeric(DType::Bool) => {
+            put_u64(out, rows as u64);
+            out.extend_from_slice(t.bool_bytes(i).unwrap_or_default());
         }
-    }
-    match &c.data {
-        ColumnData::Numeric { data, .. } => {
-            put_u64(out, data.len() as u64);
-            out.extend_from_slice(data);
+        ColumnType::Numeric(d) => {
+            let size = d.size();
+            put_u64(out, (rows * size) as u64);
+            let data = c.array.to_data();
+            let start = data.offset() * size;
+            let values = &data.buffers()[0].as_slice()[start..start + rows * size];
+            let at = out.len();
+            out.extend_from_slice(values);
+            if c.has_nulls() {
+                for (row, cell) in out[at..].chunks_exact_mut(size).enumerate() {
+                    if c.array.is_null(row) {
+                        cell.fill(0);
+                    }
+                }
+            }
         }
-        ColumnData::Utf8(cells) => cells.iter().for_each(|s| put_str(out, s)),
+        ColumnType::Text | ColumnType::Binary => {
+            let values = var_values(c.array);
+            for (row, w) in var_offsets(c.array).windows(2).enumerate() {
+                let cell = if c.array.is_valid(row) {
+                    &values[w[0] as usize..w[1] as usize]
+                } else {
+                    &[]
+                };
+                put_u64(out, cell.len() as u64);
+                out.extend_from_slice(cell);
+            }
+        }
     }
 }
 
@@ -404,42 +488,96 @@ impl<'a> Reader<'a> {
 
     fn table(&mut self) -> Result<Value> {
         let ncols = self.len()?;
-        let rows = self.u64()?;
+        let rows =
+            usize::try_from(self.u64()?).map_err(|_| Error::corrupt("stored table is too long"))?;
         let mut columns = Vec::with_capacity(ncols);
         for _ in 0..ncols {
             let name = self.str()?;
-            let is_text = self.u8()? == 1;
+            let kind = self.u8()?;
             let dtype_code = self.u8()?;
-            let validity = if self.u8()? != 0 {
-                let n = usize::try_from(rows)
-                    .map_err(|_| Error::corrupt("stored table is too long"))?;
-                Some(self.take(n)?.iter().map(|&b| b != 0).collect())
+            let nulls = if self.u8()? != 0 {
+                let flags = self.take(rows)?;
+                Some(NullBuffer::from_iter(flags.iter().map(|&b| b != 0)))
             } else {
                 None
             };
-            let data = if is_text {
-                let mut cells = Vec::new();
-                for _ in 0..rows {
-                    cells.push(self.str()?);
-                }
-                ColumnData::Utf8(cells)
-            } else {
-                let dtype = DType::from_code(dtype_code as u32).map_err(as_corrupt)?;
-                let n = self.len()?;
-                ColumnData::Numeric {
-                    dtype,
-                    data: self.take(n)?.to_vec(),
+            let array = match kind {
+                0 => self.numeric_column(&name, dtype_code, rows, nulls)?,
+                1 | 2 => self.var_column(&name, kind == 1, rows, nulls)?,
+                k => {
+                    return Err(Error::corrupt(format!(
+                        "stored table column '{name}' has unknown kind {k}"
+                    )))
                 }
             };
-            columns.push(Column {
-                name,
-                data,
-                validity,
-            });
+            columns.push((name, array));
         }
-        let table = Table { rows, columns };
-        table.validate().map_err(as_corrupt)?;
+        let table = Table::from_columns(rows, columns).map_err(as_corrupt)?;
         Ok(Value::Table(table))
+    }
+
+    fn numeric_column(
+        &mut self,
+        name: &str,
+        dtype_code: u8,
+        rows: usize,
+        nulls: Option<NullBuffer>,
+    ) -> Result<ArrayRef> {
+        let dtype = DType::from_code(dtype_code as u32).map_err(as_corrupt)?;
+        let ty = ColumnType::numeric(dtype, name).map_err(as_corrupt)?;
+        let n = self.len()?;
+        if rows.checked_mul(dtype.size()) != Some(n) {
+            return Err(Error::corrupt(format!(
+                "stored table column '{name}' has {n} bytes for {rows} rows"
+            )));
+        }
+        let bytes = self.take(n)?;
+        let values = if dtype == DType::Bool {
+            let bits: arrow::buffer::BooleanBuffer = bytes.iter().map(|&b| b != 0).collect();
+            bits.into_inner()
+        } else {
+            // Copied into an aligned Arrow buffer.
+            Buffer::from(bytes)
+        };
+        let data = ArrayData::builder(ty.arrow())
+            .len(rows)
+            .add_buffer(values)
+            .nulls(nulls)
+            .build()
+            .map_err(|e| Error::corrupt(format!("stored table column '{name}': {e}")))?;
+        Ok(arrow::array::make_array(data))
+    }
+
+    /// A text (`text`) or binary column's cells.
+    fn var_column(
+        &mut self,
+        name: &str,
+        text: bool,
+        rows: usize,
+        nulls: Option<NullBuffer>,
+    ) -> Result<ArrayRef> {
+        let mut lens = Vec::with_capacity(rows.min(self.bytes.len()));
+        let mut values = Vec::new();
+        for _ in 0..rows {
+            let n = self.len()?;
+            values.extend_from_slice(self.take(n)?);
+            lens.push(n);
+        }
+        if values.len() > i32::MAX as usize {
+            return Err(Error::corrupt(format!(
+                "stored table column '{name}' is too long"
+            )));
+        }
+        let offsets = OffsetBuffer::<i32>::from_lengths(lens);
+        let values = Buffer::from_vec(values);
+        let bad = |e: arrow::error::ArrowError| {
+            Error::corrupt(format!("stored table column '{name}': {e}"))
+        };
+        Ok(if text {
+            Arc::new(StringArray::try_new(offsets, values, nulls).map_err(bad)?)
+        } else {
+            Arc::new(BinaryArray::try_new(offsets, values, nulls).map_err(bad)?)
+        })
     }
 }
 

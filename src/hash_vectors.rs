@@ -1,10 +1,24 @@
 //! The content-hash test vectors published in docs/content-hash.md.
 
-use crate::value::{Array, Column, ColumnData, DType, Table, Value};
+use crate::value::{Array, DType, Table, Value};
+use arrow::array::{ArrayRef, BinaryArray, Int64Array};
+use std::sync::Arc;
 
 fn arr(dtype: DType, shape: &[u64], data: Vec<u8>) -> Value {
     match Array::new(dtype, shape.to_vec(), data, false) {
         Ok(a) => Value::Array(a),
+        Err(e) => panic!("bad test vector: {e}"),
+    }
+}
+
+fn table(columns: Vec<(&str, ArrayRef)>) -> Value {
+    let rows = columns.first().map_or(0, |(_, a)| a.len());
+    let columns = columns
+        .into_iter()
+        .map(|(n, a)| (n.to_string(), a))
+        .collect();
+    match Table::from_columns(rows, columns) {
+        Ok(t) => Value::Table(t),
         Err(e) => panic!("bad test vector: {e}"),
     }
 }
@@ -70,18 +84,31 @@ pub fn named_vectors() -> Vec<(&'static str, Value, &'static str)> {
         ),
         (
             "table x:int64 [5, null]",
-            Value::Table(Table {
-                rows: 2,
-                columns: vec![Column {
-                    name: "x".into(),
-                    data: ColumnData::Numeric {
-                        dtype: DType::Int64,
-                        data: [5i64.to_le_bytes(), [0u8; 8]].concat(),
-                    },
-                    validity: Some(vec![true, false]),
-                }],
-            }),
+            table(vec![(
+                "x",
+                Arc::new(Int64Array::from(vec![Some(5), None])) as ArrayRef,
+            )]),
             "c632db0db1175a69166fb6186a22fd654ae1be6538b0005271fa20ec7bc9d924",
+        ),
+        (
+            "table b:binary [00 ff, null, empty]",
+            table(vec![(
+                "b",
+                Arc::new(BinaryArray::from(vec![
+                    Some(&[0x00u8, 0xff][..]),
+                    None,
+                    Some(&[][..]),
+                ])) as ArrayRef,
+            )]),
+            "08bdca904d85af1890bffd45138c80e056108f4536474417d388a0e44031d4c8",
+        ),
+        (
+            "table b:binary [\"hé\"] (no nulls)",
+            table(vec![(
+                "b",
+                Arc::new(BinaryArray::from(vec![Some("hé".as_bytes())])) as ArrayRef,
+            )]),
+            "ccbd922582458eb7900ccc4ea99742d881a68dcbc6a40f00cf9af92aa9e96719",
         ),
     ]
 }

@@ -363,8 +363,10 @@ fn a_second_process_opening_a_duckdb_file_learns_who_holds_it() {
 /// array (payload file), a DataFrame (rows in its view), a chunked value,
 /// lineage and a run log.
 fn populate(db: &std::sync::Arc<Database>) {
+    use arrow::array::{ArrayRef, Int64Array, StringArray};
     use scidb::chunked::ChunkRef;
-    use scidb::value::{Column, ColumnData, Table};
+    use scidb::value::Table;
+    use std::sync::Arc;
     db.save("Trial", &at(1, 1), &scalar(1.0)).unwrap();
     db.save("Trial", &at(1, 1), &scalar(2.0)).unwrap();
     db.save("Trial", &at(1, 1), &scalar(1.0)).unwrap(); // the first again: newest
@@ -380,24 +382,9 @@ fn populate(db: &std::sync::Arc<Database>) {
         &Value::Array(Array::new(DType::Float64, vec![300_000], big, false).unwrap()),
     )
     .unwrap();
-    let table = Table {
-        rows: 2,
-        columns: vec![
-            Column {
-                name: "t".into(),
-                data: ColumnData::Numeric {
-                    dtype: DType::Int64,
-                    data: [1i64.to_le_bytes(), 2i64.to_le_bytes()].concat(),
-                },
-                validity: None,
-            },
-            Column {
-                name: "label".into(),
-                data: ColumnData::Utf8(vec!["x".into(), "".into()]),
-                validity: Some(vec![true, false]),
-            },
-        ],
-    };
+    let t: ArrayRef = Arc::new(Int64Array::from(vec![1, 2]));
+    let label: ArrayRef = Arc::new(StringArray::from(vec![Some("x"), None]));
+    let table = Table::from_columns(2, vec![("t".into(), t), ("label".into(), label)]).unwrap();
     db.save("Tab", &at(3, 1), &Value::Table(table)).unwrap();
     let mut w = db.chunk_writer("Stream", &at(4, 1)).unwrap();
     for c in 0..3 {

@@ -19,7 +19,7 @@ use arrow::array::{
 use scidb::chunked::{ColumnType, Header, Layout};
 use scidb::codec;
 use scidb::stream::{ipc, Format, Options, Stream};
-use scidb::value::{Column, ColumnData, Table};
+use scidb::value::Table;
 use scidb::{Array, DType, Value};
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -421,24 +421,12 @@ fn sample_values() -> Vec<Value> {
             .collect();
         Value::Array(Array::new(dtype, shape, data, scalar).unwrap())
     };
-    let table = Value::Table(Table {
-        rows: 2,
-        columns: vec![
-            Column {
-                name: "x".into(),
-                data: ColumnData::Numeric {
-                    dtype: DType::Int32,
-                    data: vec![1, 0, 0, 0, 0, 0, 0, 0],
-                },
-                validity: Some(vec![true, false]),
-            },
-            Column {
-                name: "s".into(),
-                data: ColumnData::Utf8(vec!["a".into(), "".into()]),
-                validity: None,
-            },
-        ],
-    });
+    let x: ArrayRef = Arc::new(Int32Array::from(vec![Some(1), None]));
+    let s: ArrayRef = Arc::new(StringArray::from(vec!["a", ""]));
+    let b: ArrayRef = Arc::new(BinaryArray::from(vec![Some(&[0u8, 255][..]), None]));
+    let table = Value::Table(
+        Table::from_columns(2, vec![("x".into(), x), ("s".into(), s), ("b".into(), b)]).unwrap(),
+    );
     vec![
         Value::Null,
         arr(DType::Float64, vec![], true),

@@ -2,11 +2,13 @@
 //! identical content is stored once, the files' formats, `gc`, and a
 //! process killed in the middle of large saves.
 
+use arrow::array::{ArrayRef, Int64Array, StringArray};
 use scidb::metadata::parse_metadata;
 use scidb::store::INLINE_BYTES;
-use scidb::value::{Column, ColumnData, Table};
+use scidb::value::Table;
 use scidb::{Array, DType, Database, Value};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 fn open_at(path: &Path, data_path: Option<&str>) -> Database {
     Database::open_with_data_path(
@@ -106,37 +108,15 @@ fn an_array_file_is_npy_with_its_dtype_and_shape() {
 /// empty: that is how the Arrow form keeps them (the content hash never
 /// looks at them).
 fn big_table(rows: usize) -> Value {
-    let validity: Vec<bool> = (0..rows).map(|i| i % 7 != 0).collect();
-    let ints: Vec<u8> = (0..rows as i64)
-        .flat_map(|i| if i % 7 != 0 { i } else { 0 }.to_le_bytes())
-        .collect();
-    let text: Vec<String> = (0..rows)
-        .map(|i| {
-            if i % 7 == 0 {
-                format!("row {i}")
-            } else {
-                String::new()
-            }
-        })
-        .collect();
-    Value::Table(Table {
-        rows: rows as u64,
-        columns: vec![
-            Column {
-                name: "n".into(),
-                data: ColumnData::Numeric {
-                    dtype: DType::Int64,
-                    data: ints,
-                },
-                validity: Some(validity.clone()),
-            },
-            Column {
-                name: "label".into(),
-                data: ColumnData::Utf8(text),
-                validity: Some(validity.iter().map(|v| !v).collect()),
-            },
-        ],
-    })
+    let ints: ArrayRef = Arc::new(Int64Array::from_iter(
+        (0..rows as i64).map(|i| (i % 7 != 0).then_some(i)),
+    ));
+    let text: ArrayRef = Arc::new(StringArray::from_iter(
+        (0..rows).map(|i| (i % 7 == 0).then(|| format!("row {i}"))),
+    ));
+    Value::Table(
+        Table::from_columns(rows, vec![("n".into(), ints), ("label".into(), text)]).unwrap(),
+    )
 }
 
 #[test]

@@ -4,9 +4,11 @@
 
 mod common;
 
+use arrow::array::{ArrayRef, Int64Array, StringArray};
 use scidb::metadata::{parse_metadata, parse_query};
-use scidb::value::{Column, ColumnData, Table};
+use scidb::value::Table;
 use scidb::{Array, DType, Database, ErrorKind, Value};
+use std::sync::Arc;
 
 fn keys() -> Vec<String> {
     vec!["subject".into(), "session".into()]
@@ -195,24 +197,9 @@ fn view_shows_keys_and_values_in_sql_types() {
             &f64s(&[1.0, 2.5]),
         )
         .unwrap();
-        let table = Table {
-            rows: 2,
-            columns: vec![
-                Column {
-                    name: "t".into(),
-                    data: ColumnData::Numeric {
-                        dtype: DType::Int64,
-                        data: [1i64.to_le_bytes(), 2i64.to_le_bytes()].concat(),
-                    },
-                    validity: None,
-                },
-                Column {
-                    name: "label".into(),
-                    data: ColumnData::Utf8(vec!["x".into(), "".into()]),
-                    validity: Some(vec![true, false]),
-                },
-            ],
-        };
+        let t: ArrayRef = Arc::new(Int64Array::from(vec![1, 2]));
+        let label: ArrayRef = Arc::new(StringArray::from(vec![Some("x"), None]));
+        let table = Table::from_columns(2, vec![("t".into(), t), ("label".into(), label)]).unwrap();
         db.save("Tab", &meta(r#"{"subject": 3}"#), &Value::Table(table))
             .unwrap();
     }

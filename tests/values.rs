@@ -1,9 +1,11 @@
 //! Values and names that once changed silently or hit internal errors:
 //! metadata numbers, view and column names that DuckDB would confuse.
 
+use arrow::array::{ArrayRef, Int64Array, StringArray};
 use scidb::metadata::{parse_metadata, parse_query};
-use scidb::value::{Column, ColumnData, Table};
+use scidb::value::Table;
 use scidb::{Array, DType, Database, ErrorKind, Value};
+use std::sync::Arc;
 
 fn keys() -> Vec<String> {
     vec!["subject".into(), "session".into()]
@@ -21,23 +23,16 @@ fn query(json: &str) -> scidb::metadata::Query {
     parse_query(json).unwrap()
 }
 
-fn int_column(name: &str, xs: &[i64]) -> Column {
-    Column {
-        name: name.into(),
-        data: ColumnData::Numeric {
-            dtype: DType::Int64,
-            data: xs.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        },
-        validity: None,
-    }
+fn int_column(name: &str, xs: &[i64]) -> (String, ArrayRef) {
+    (name.into(), Arc::new(Int64Array::from(xs.to_vec())))
 }
 
-fn text_column(name: &str, xs: &[&str]) -> Column {
-    Column {
-        name: name.into(),
-        data: ColumnData::Utf8(xs.iter().map(|s| s.to_string()).collect()),
-        validity: None,
-    }
+fn text_column(name: &str, xs: &[&str]) -> (String, ArrayRef) {
+    (name.into(), Arc::new(StringArray::from(xs.to_vec())))
+}
+
+fn table(rows: usize, columns: Vec<(String, ArrayRef)>) -> Table {
+    Table::from_columns(rows, columns).unwrap()
 }
 
 /// Runs `f` on a database in a temp dir, then returns the file's path
@@ -166,25 +161,19 @@ type ViewRow = (i64, Option<i64>, Option<i64>, Option<String>, Option<i64>);
 fn dataframes_with_any_column_names_are_stored() {
     let tables = [
         // A column named like the rows table's own column.
-        Table {
-            rows: 2,
-            columns: vec![int_column("record_id", &[10, 20]), int_column("x", &[1, 2])],
-        },
+        table(
+            2,
+            vec![int_column("record_id", &[10, 20]), int_column("x", &[1, 2])],
+        ),
         // Names DuckDB cannot tell apart (it ignores case).
-        Table {
-            rows: 2,
-            columns: vec![int_column("A", &[1, 2]), text_column("a", &["p", "q"])],
-        },
+        table(
+            2,
+            vec![int_column("A", &[1, 2]), text_column("a", &["p", "q"])],
+        ),
         // An empty name.
-        Table {
-            rows: 1,
-            columns: vec![int_column("", &[5])],
-        },
+        table(1, vec![int_column("", &[5])]),
         // No columns at all (pandas: DataFrame(index=range(3))).
-        Table {
-            rows: 3,
-            columns: vec![],
-        },
+        Table::empty(3),
     ];
     let mut ids = Vec::new();
     let (_dir, path) = with_db(|db| {

@@ -292,6 +292,43 @@ static int string_in(const mxArray *a, scidb_value **out, const char *path, int 
     return cell_in(cells, out, path, depth);
 }
 
+/* A binary column: a cell of uint8 vectors (bytes in order), [] cells
+ * missing. The bytes are read where MATLAB holds them. */
+static int binary_column_in(scidb_value *table, const char *name, const mxArray *cells,
+                            size_t rows, const char *child)
+{
+    const char **ptrs = mxCalloc(rows ? rows : 1, sizeof *ptrs);
+    size_t *lens = mxCalloc(rows ? rows : 1, sizeof *lens);
+    uint8_t *validity = mxCalloc(rows ? rows : 1, 1);
+    int any_missing = 0;
+    int rc = 0;
+    for (size_t r = 0; r < rows && rc == 0; r++) {
+        const mxArray *cell = mxGetCell(cells, r);
+        if (cell == NULL || is_null(cell)) {
+            any_missing = 1;
+            continue;
+        }
+        validity[r] = 1;
+        if (!mxIsUint8(cell) || mxIsComplex(cell) ||
+            (mxGetM(cell) > 1 && mxGetN(cell) > 1) || mxGetNumberOfDimensions(cell) > 2) {
+            rc = fail("scidb:typeMismatch",
+                      "%s: row %zu is a %s, not a uint8 vector (the column holds bytes)", child,
+                      r + 1, mxGetClassName(cell));
+            break;
+        }
+        ptrs[r] = (const char *)mxGetData(cell);
+        lens[r] = mxGetNumberOfElements(cell);
+    }
+    scidb_status st;
+    if (rc == 0 && (st = scidb_value_table_add_binary(table, name, ptrs, lens,
+                                                      any_missing ? validity : NULL)) != SCIDB_OK)
+        rc = fail_status(st, child);
+    mxFree(validity);
+    mxFree(ptrs);
+    mxFree(lens);
+    return rc;
+}
+
 /* One table column (a column vector) added to `table`. */
 static int table_column_in(scidb_value *table, const char *name, const mxArray *col, size_t rows,
                            const char *path)
@@ -318,8 +355,17 @@ static int table_column_in(scidb_value *table, const char *name, const mxArray *
     }
     if (!mxIsCell(cells) || mxGetNumberOfElements(cells) != rows)
         return fail("scidb:typeMismatch",
-                    "%s: table columns of class %s cannot be saved (numeric, logical, text)", child,
-                    mxGetClassName(col));
+                    "%s: table columns of class %s cannot be saved (numeric, logical, text, "
+                    "cells of uint8 vectors)", child, mxGetClassName(col));
+    /* A cell of uint8 vectors (and [] for missing) is a binary column. */
+    for (size_t r = 0; r < rows; r++) {
+        const mxArray *cell = mxGetCell(cells, r);
+        if (cell == NULL || is_null(cell))
+            continue;
+        if (mxIsUint8(cell))
+            return binary_column_in(table, name, cells, rows, child);
+        break;
+    }
     /* Text cells: convert each to a scidb string, then add them at once.
      * A [] cell is a missing one. */
     scidb_value **texts = mxCalloc(rows ? rows : 1, sizeof *texts);

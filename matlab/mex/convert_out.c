@@ -334,6 +334,29 @@ static int text_column_out(const scidb_value *table, const scidb_column_view *co
     return 0;
 }
 
+/* A binary column as an n x 1 cell of uint8 row vectors; missing cells
+ * are [] (a double, so they differ from an empty uint8 cell). */
+static int binary_column_out(const scidb_value *table, size_t index, const scidb_column_view *col,
+                             size_t rows, mxArray **out)
+{
+    *out = mxCreateCellMatrix(rows, 1);
+    for (size_t r = 0; r < rows; r++) {
+        const char *bytes;
+        size_t len;
+        if (col->validity && !col->validity[r]) {
+            mxSetCell(*out, r, mxCreateDoubleMatrix(0, 0, mxREAL));
+            continue;
+        }
+        if (check(scidb_value_table_text(table, index, r, &bytes, &len), "reading a table") != 0)
+            return -1;
+        mxArray *cell = mxCreateNumericMatrix(1, len, mxUINT8_CLASS, mxREAL);
+        if (len > 0)
+            memcpy(mxGetData(cell), bytes, len);
+        mxSetCell(*out, r, cell);
+    }
+    return 0;
+}
+
 /* Whether MATLAB tables exist here (MATLAB yes, Octave 7 no); asked once. */
 static int have_tables(void)
 {
@@ -418,8 +441,12 @@ static int table_out(const scidb_value *v, mxArray **out)
         rc = check(scidb_value_table_column(v, c, &col), "reading a table");
         if (rc != 0)
             break;
-        rc = col.is_text ? text_column_out(v, &col, c, rows, &columns[c])
-                         : numeric_column_out(&col, rows, &columns[c]);
+        if (col.is_text == SCIDB_COLUMN_BINARY)
+            rc = binary_column_out(v, c, &col, rows, &columns[c]);
+        else if (col.is_text == SCIDB_COLUMN_TEXT)
+            rc = text_column_out(v, &col, c, rows, &columns[c]);
+        else
+            rc = numeric_column_out(&col, rows, &columns[c]);
         names[c] = mxCalloc(col.name_len + 1, 1);
         memcpy(names[c], col.name, col.name_len);
     }

@@ -68,6 +68,17 @@ function table_chunks()
     else
         assert_same([first.t; second.t], [1; 2; 3], 'rows');
     end
+    % Binary columns: cells of uint8 vectors, [] for a missing cell.
+    c = struct('t', [1; 2; 3], 'raw', {{uint8([1 2 3]); []; zeros(1, 0, 'uint8')}});
+    Sample().save_chunks({c}, 'subject', 2, 'session', 'a');
+    reader = Sample().load_chunks('subject', 2, 'session', 'a');
+    back = reader.next();
+    assert_same(back.raw, {uint8([1 2 3]); []; zeros(1, 0, 'uint8')}, 'binary cells');
+    loaded = Sample().load('subject', 2, 'session', 'a');
+    assert_same(loaded.data.raw, c.raw, 'binary column loaded whole');
+    bad = struct('raw', {{uint8(1); 'text'}});
+    assert_error(@() Sample().save_chunks({bad}, 'subject', 3, 'session', 'a'), ...
+                 'scidb:typeMismatch', 'uint8 vector');
 end
 
 function refused_chunk_saves_nothing()

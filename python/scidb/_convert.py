@@ -2,7 +2,7 @@
 
 numpy arrays are passed to C by pointer (C- or Fortran-ordered without a
 copy on the Python side) and come back as arrays that wrap the library's
-buffer without copying.
+buffer without copying. DataFrames travel as Arrow streams (``_tables``).
 """
 
 import ctypes
@@ -11,7 +11,7 @@ from ctypes import byref, c_size_t, c_uint32, c_uint64, c_void_p
 
 import numpy as np
 
-from . import _arrow
+from . import _tables
 from ._lib import (
     ARRAY_COLUMN_MAJOR,
     ARRAY_SCALAR,
@@ -145,12 +145,7 @@ def _build(obj, depth):
                 )
         return _container(lib.scidb_value_new_map, obj.items(), depth, True)
     if _is_dataframe(obj):
-        exported = _arrow.ExportedTable(obj)
-        return _new(
-            lib.scidb_value_new_table_from_arrow,
-            ctypes.addressof(exported.schema),
-            ctypes.addressof(exported.array),
-        )
+        return _tables.new_table(obj)
     raise TypeMismatchError(
         f"cannot save an object of type {type(obj).__module__}.{type(obj).__qualname__}; "
         "scidb saves None, bool, int, float, complex, str, numpy arrays and scalars, "
@@ -271,9 +266,7 @@ def from_value(ptr, owner):
             out[name] = from_value(item, owner)
         return out
     if k == KIND_TABLE:
-        schema, array = _arrow.ArrowSchema(), _arrow.ArrowArray()
-        check(lib.scidb_value_table_to_arrow(ptr, ctypes.addressof(schema), ctypes.addressof(array)))
-        return _arrow.import_table(schema, array)
+        return _tables.from_value(ptr)
     raise TypeMismatchError(f"the library returned an unknown value kind {k}")
 
 

@@ -13,7 +13,7 @@ that size.
 import ctypes
 from ctypes import POINTER, byref, c_char_p, c_int32, c_uint32, c_uint64, c_void_p
 
-from . import _arrow
+from . import _tables
 from ._convert import _is_dataframe, from_value, owned_value, to_value
 from ._lib import KIND_ARRAY, RECORD_ID_SIZE, Handle, check, encode, lib
 from .exceptions import TypeMismatchError
@@ -22,13 +22,11 @@ _P, _PP = c_void_p, POINTER(c_void_p)
 for _name, _args in {
     "scidb_chunk_writer_open": [_P, c_char_p, c_char_p, _PP],
     "scidb_chunk_writer_add": [_P, _P],
-    "scidb_chunk_writer_add_arrow": [_P, _P, _P],
     "scidb_chunk_writer_finish": [_P, POINTER(ctypes.c_char)],
     "scidb_chunk_reader_open": [_P, c_char_p, c_char_p, _PP],
     "scidb_chunk_reader_open_record": [_P, c_char_p, c_char_p, _PP],
     "scidb_chunk_reader_info": [_P, POINTER(c_uint32), POINTER(c_uint64), POINTER(c_uint64)],
     "scidb_chunk_reader_next": [_P, _PP],
-    "scidb_chunk_reader_next_arrow": [_P, _P, _P, POINTER(c_int32)],
 }.items():
     getattr(lib, _name).argtypes = _args
     getattr(lib, _name).restype = c_int32
@@ -55,20 +53,15 @@ def save_chunks(db, variable, chunks, metadata_json):
 
 def _add(writer, chunk):
     if _is_dataframe(chunk):
-        exported = _arrow.ExportedTable(chunk, keep_index=False)
-        check(
-            lib.scidb_chunk_writer_add_arrow(
-                writer, ctypes.addressof(exported.schema), ctypes.addressof(exported.array)
-            )
-        )
-        return
-    import numpy as np
+        value = owned_value(_tables.new_table(chunk, keep_index=False))
+    else:
+        import numpy as np
 
-    if not isinstance(chunk, np.ndarray):
-        raise TypeMismatchError(
-            f"a chunk is a numpy array or a pandas DataFrame, not {type(chunk).__name__}"
-        )
-    value = owned_value(to_value(chunk))
+        if not isinstance(chunk, np.ndarray):
+            raise TypeMismatchError(
+                f"a chunk is a numpy array or a pandas DataFrame, not {type(chunk).__name__}"
+            )
+        value = owned_value(to_value(chunk))
     try:
         check(lib.scidb_chunk_writer_add(writer, value.ptr))
     finally:
@@ -103,18 +96,15 @@ class ChunkReader:
             self._handle.close()
 
     def _next(self):
+        out = c_void_p()
+        check(lib.scidb_chunk_reader_next(self._handle.ptr, byref(out)))
+        if not out.value:
+            return None
         if self.is_array:
-            out = c_void_p()
-            check(lib.scidb_chunk_reader_next(self._handle.ptr, byref(out)))
-            if not out.value:
-                return None
             # The array wraps the chunk's memory, freed with the array.
             return from_value(out.value, owned_value(out.value))
-        schema, array = _arrow.ArrowSchema(), _arrow.ArrowArray()
-        has = c_int32(0)
-        check(
-            lib.scidb_chunk_reader_next_arrow(
-                self._handle.ptr, ctypes.addressof(schema), ctypes.addressof(array), byref(has)
-            )
-        )
-        return _arrow.import_table(schema, array) if has.value else None
+        value = owned_value(out.value)
+        try:
+            return _tables.from_value(value.ptr)
+        finally:
+            value.close()

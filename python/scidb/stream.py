@@ -16,12 +16,11 @@ The module-level functions speak the Arrow format (the plugin's
 format or other descriptors, make a :class:`Stream`.
 """
 
-import ctypes
 import sys
 from ctypes import POINTER, byref, c_int32, c_uint32, c_void_p
 
-from . import _arrow
-from ._lib import check, lib
+from . import _tables
+from ._lib import Handle, check, lib
 
 __all__ = [
     "Stream",
@@ -44,15 +43,10 @@ lib.scidb_stream_open.argtypes = [c_int32, c_int32, c_uint32, c_uint32, POINTER(
 lib.scidb_stream_open.restype = c_int32
 lib.scidb_stream_free.argtypes = [POINTER(c_void_p)]
 lib.scidb_stream_free.restype = None
-lib.scidb_stream_read.argtypes = [
-    c_void_p,
-    POINTER(_arrow.ArrowSchema),
-    POINTER(_arrow.ArrowArray),
-    POINTER(c_int32),
-]
-lib.scidb_stream_read.restype = c_int32
-lib.scidb_stream_write.argtypes = [c_void_p, c_void_p, c_void_p]
-lib.scidb_stream_write.restype = c_int32
+lib.scidb_stream_read_value.argtypes = [c_void_p, POINTER(c_void_p)]
+lib.scidb_stream_read_value.restype = c_int32
+lib.scidb_stream_write_value.argtypes = [c_void_p, c_void_p]
+lib.scidb_stream_write_value.restype = c_int32
 
 #: The stream command that runs a function uploaded with :func:`pack_func`,
 #: for SciDB's ``stream()`` (quoted as the operator expects).
@@ -97,28 +91,28 @@ class Stream:
     def read(self):
         """The next chunk as a pandas DataFrame, or None when SciDB has
         ended the stream (one final :meth:`write` is then due)."""
-        schema, array = _arrow.ArrowSchema(), _arrow.ArrowArray()
-        has = c_int32(0)
-        check(lib.scidb_stream_read(self._handle, byref(schema), byref(array), byref(has)))
-        if not has.value:
+        out = c_void_p()
+        check(lib.scidb_stream_read_value(self._handle, byref(out)))
+        if not out.value:
             return None
-        return _arrow.import_table(schema, array)
+        chunk = Handle(out.value, lib.scidb_value_free)
+        try:
+            return _tables.from_value(chunk.ptr)
+        finally:
+            chunk.close()
 
     def write(self, df=None):
         """Answers the last chunk (or, after the end, sends the final
         answer); None sends an empty answer. Columns must be numbers
         (sent as int64 or double), str or bytes; the index is not sent."""
         if df is None:
-            check(lib.scidb_stream_write(self._handle, None, None))
+            check(lib.scidb_stream_write_value(self._handle, None))
             return
-        exported = _arrow.ExportedTable(_as_frame(df), keep_index=False)
-        check(
-            lib.scidb_stream_write(
-                self._handle,
-                ctypes.addressof(exported.schema),
-                ctypes.addressof(exported.array),
-            )
-        )
+        answer = Handle(_tables.new_table(_as_frame(df), keep_index=False), lib.scidb_value_free)
+        try:
+            check(lib.scidb_stream_write_value(self._handle, answer.ptr))
+        finally:
+            answer.close()
 
     def map(self, map_fun, finalize_fun=None):
         """Answers every chunk with ``map_fun(df)`` (a DataFrame or None),

@@ -61,6 +61,19 @@ def test_a_large_dataframe_is_an_arrow_file_pandas_reads(db):
     pd.testing.assert_frame_equal(Trials.load(subject=1, session="a").data, df)
 
 
+def test_a_large_dataframe_with_binary_cells_reads_without_scidb(db):
+    n = 60_000
+    blobs = [bytes([i % 256]) * (i % 40) if i % 11 else None for i in range(n)]
+    df = pd.DataFrame({"blob": blobs, "x": np.arange(n, dtype=np.float32)})
+    Trials.save(df, subject=2, session="b")
+    (path,) = payload_files(db, ".arrow")
+    with pyarrow.ipc.open_file(path) as f:
+        table = f.read_all()
+    assert str(table.schema.field("blob").type) == "binary"
+    assert table.column("blob").to_pylist() == blobs
+    pd.testing.assert_frame_equal(Trials.load(subject=2, session="b").data, df)
+
+
 def test_a_chunked_array_is_one_npy_file(db):
     chunks = [np.arange(i * 600_000, (i + 1) * 600_000, dtype=np.float64) for i in range(3)]
     Recording.save_chunks(iter(chunks), subject=2, session="a")

@@ -128,6 +128,26 @@ def test_dataframe_round_trip(db):
     assert np.signbit(back["f"][2]) and np.isnan(back["f"][1])
 
 
+def test_dataframe_binary_columns(db):
+    df = pd.DataFrame({"b": [b"\x00\xff", None, b""], "i": [1, 2, 3]})
+    back = round_trip(df)
+    pd.testing.assert_frame_equal(back, df)
+    assert back["b"][0] == b"\x00\xff" and back["b"][1] is None and back["b"][2] == b""
+    # The published vector (docs/content-hash.md).
+    assert scidb.content_hash(df[["b"]]) == "08bdca904d85af1890bffd45138c80e056108f4536474417d388a0e44031d4c8"
+    with pytest.raises(scidb.TypeMismatchError, match="mixes str and bytes"):
+        Thing.save(pd.DataFrame({"b": [b"x", "y"]}), subject=9, session="a")
+
+
+def test_loaded_dataframes_are_the_callers_to_modify(db):
+    df = pd.DataFrame({"f": np.arange(5.0), "i": np.arange(5), "s": list("abcde")})
+    back = round_trip(df)
+    back.loc[0, "f"] = 42.0
+    back.loc[0, "i"] = 7
+    assert back["f"][0] == 42.0 and back["i"][0] == 7
+    pd.testing.assert_frame_equal(round_trip(df), df)
+
+
 def test_dataframe_nullable_columns(db):
     df = pd.DataFrame({"n": pd.array([1, None, 3], dtype="Int64"), "m": pd.array([True, None, False], dtype="boolean")})
     back = round_trip(df)

@@ -62,6 +62,7 @@ def test_views_show_native_sql_types(db, catalog):
     Steps.save(pd.DataFrame({"step": [1, 2], "length": [0.61, 0.64]}), subject=1, session="pre", trial_set="A")
     Mixed.save(np.int32(3), subject=1, session="a")
     Mixed.save(2.5, subject=2, session="a")
+    Steps.save(pd.DataFrame({"step": [3], "raw": [b"\x00\x01"]}), subject=2, session="pre")
     path = db.path
     db.close()
 
@@ -71,7 +72,10 @@ def test_views_show_native_sql_types(db, catalog):
     rows, _ = read_view(path, "SELECT value FROM RawEMG")
     assert rows == [([1.0, -2.5, 3.25],)]
     rows, cols = read_view(path, "SELECT subject, session, trial_set, step, length FROM Steps ORDER BY step")
-    assert rows == [(1, "pre", "A", 1, 0.61), (1, "pre", "A", 2, 0.64)]
+    assert rows == [(1, "pre", "A", 1, 0.61), (1, "pre", "A", 2, 0.64), (2, "pre", None, 3, None)]
+    # Binary cells are BLOB (DuckDB) / bytea (PostgreSQL) cells.
+    rows, _ = read_view(path, "SELECT raw FROM Steps WHERE step = 3")
+    assert bytes(rows[0][0]) == b"\x00\x01"
     rows, _ = read_view(path, "SELECT value FROM Mixed ORDER BY subject")
     assert rows == [(3.0,), (2.5,)]
     if catalog == "duckdb":

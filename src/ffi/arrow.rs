@@ -1,16 +1,80 @@
-//! Tables across the C ABI through the Arrow C Data Interface: a struct
-//! array whose children are the columns.
+//! Tables across the C ABI through the Arrow C Data Interface (a struct
+//! array whose children are the columns) and the Arrow C Stream Interface
+//! (a stream of record batches: what pyarrow, polars and others hand out
+//! through the PyCapsule interface, `__arrow_c_stream__`).
 
 use crate::error::{Error, Result};
 use crate::ffi::null_arg;
-use crate::value::{batch_from_table, table_from_batch, Table};
+use crate::value::Table;
 use arrow::array::{Array, AsArray, RecordBatch, StructArray};
+use arrow::array::{ArrayRef, RecordBatchIterator, RecordBatchReader};
 use arrow::ffi::{from_ffi, to_ffi, FFI_ArrowArray, FFI_ArrowSchema};
+use arrow::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
 
 /// `struct ArrowSchema` of the Arrow C Data Interface.
 pub type ArrowSchema = FFI_ArrowSchema;
 /// `struct ArrowArray` of the Arrow C Data Interface.
 pub type ArrowArray = FFI_ArrowArray;
+/// `struct ArrowArrayStream` of the Arrow C Stream Interface.
+pub type ArrowArrayStream = FFI_ArrowArrayStream;
+
+/// Moves a stream of record batches in from C (it is released whatever
+/// happens) and makes one table of its batches: a single batch is kept as
+/// it is (zero-copy), several are joined. Every column is validated in
+/// full (offsets, UTF-8, null counts) and misaligned buffers are copied.
+pub(crate) unsafe fn import_stream(stream: *mut ArrowArrayStream) -> Result<Table> {
+    if stream.is_null() {
+        return Err(null_arg("stream"));
+    }
+    if (*stream).release.is_none() {
+        return Err(bad("the stream was already released"));
+    }
+    let reader = ArrowArrayStreamReader::from_raw(stream)
+        .map_err(|e| Error::invalid(format!("the Arrow stream has no usable schema: {e}")))?;
+    let schema = reader.schema();
+    let mut batches = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| Error::invalid(format!("reading the Arrow stream: {e}")))?;
+        let columns = batch
+            .columns()
+            .iter()
+            .map(checked_column)
+            .collect::<Result<Vec<_>>>()?;
+        let options =
+            arrow::array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+        batches.push(
+            RecordBatch::try_new_with_options(batch.schema(), columns, &options)
+                .map_err(|e| Error::invalid(format!("the Arrow stream is not valid: {e}")))?,
+        );
+    }
+    let batch = match <[RecordBatch; 1]>::try_from(batches) {
+        Ok([one]) => one,
+        Err(batches) => arrow::compute::concat_batches(&schema, &batches)
+            .map_err(|e| Error::invalid(format!("joining the Arrow stream's batches: {e}")))?,
+    };
+    Table::new(batch)
+}
+
+/// A column as imported, validated in full, its buffers aligned.
+fn checked_column(a: &ArrayRef) -> Result<ArrayRef> {
+    let mut data = a.to_data();
+    data.align_buffers();
+    data.validate_full()
+        .map_err(|e| Error::invalid(format!("the Arrow stream is not valid: {e}")))?;
+    Ok(arrow::array::make_array(data))
+}
+
+/// Writes a stream of one record batch, the table's own (no buffer is
+/// copied), into `out`; the caller releases it.
+pub(crate) unsafe fn export_stream(t: &Table, out: *mut ArrowArrayStream) -> Result<()> {
+    if out.is_null() {
+        return Err(null_arg("out_stream"));
+    }
+    let batch = t.batch().clone();
+    let reader = RecordBatchIterator::new(vec![Ok(batch)], t.batch().schema());
+    std::ptr::write(out, FFI_ArrowArrayStream::new(Box::new(reader)));
+    Ok(())
+}
 
 /// Checks the caller's Arrow out-structs before any work is done (so a
 /// NULL never costs a chunk that was read).
@@ -33,7 +97,7 @@ pub(crate) unsafe fn import_table(
     schema: *mut ArrowSchema,
     array: *mut ArrowArray,
 ) -> Result<Table> {
-    table_from_batch(&import_batch(schema, array)?)
+    Table::new(import_batch(schema, array)?)
 }
 
 /// Writes a table into caller-provided Arrow structs.
@@ -42,7 +106,7 @@ pub(crate) unsafe fn export_table(
     out_schema: *mut ArrowSchema,
     out_array: *mut ArrowArray,
 ) -> Result<()> {
-    export_batch(batch_from_table(t)?, out_schema, out_array)
+    export_batch(t.batch().clone(), out_schema, out_array)
 }
 
 /// Moves a struct array in from C as a record batch, keeping every column

@@ -9,7 +9,7 @@ use super::*;
 use crate::chunked::{Chunk, ChunkRef, Layout};
 use crate::metadata::{self, Selection};
 use crate::store::{ChunkReader, ChunkWriter};
-use crate::value::{batch_from_table, Value};
+use crate::value::{Table, Value};
 
 /// A value being saved from chunks; see `scidb_chunk_writer_open`.
 pub struct scidb_chunk_writer(Option<ChunkWriter>);
@@ -60,7 +60,7 @@ pub unsafe extern "C" fn scidb_chunk_writer_add(
         let writer = open_writer(arg_out(writer, "writer")?)?;
         match &arg_ref(chunk, "chunk")?.0 {
             Value::Array(a) => writer.add(ChunkRef::Array(a)),
-            Value::Table(t) => writer.add(ChunkRef::Table(&batch_from_table(t)?)),
+            Value::Table(t) => writer.add(ChunkRef::Table(t.batch())),
             other => Err(Error::type_mismatch(format!(
                 "a chunk is an array or a table, not a {}",
                 other.kind_name()
@@ -200,7 +200,7 @@ pub unsafe extern "C" fn scidb_chunk_reader_next(
         let value = match reader.0.next_chunk()? {
             None => return Ok(()),
             Some(Chunk::Array(a)) => Value::Array(a),
-            Some(Chunk::Table(b)) => Value::Table(crate::value::table_from_batch(&b)?),
+            Some(Chunk::Table(b)) => Value::Table(Table::new(b)?),
         };
         into_handle(value, out)
     })

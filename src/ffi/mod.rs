@@ -26,7 +26,7 @@ mod stream;
 mod table;
 mod value;
 
-pub use arrow::{ArrowArray, ArrowSchema};
+pub use arrow::{ArrowArray, ArrowArrayStream, ArrowSchema};
 pub use chunks::*;
 pub use db::*;
 pub use foreach::*;

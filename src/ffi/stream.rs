@@ -8,7 +8,7 @@ use super::arrow::{check_arrow_out, export_batch, import_batch};
 use super::value::into_handle;
 use super::*;
 use crate::stream::{Format, Options, Stream};
-use crate::value::{batch_from_table, table_from_batch, Value};
+use crate::value::{Table, Value};
 use std::ffi::c_void;
 
 /// One stream exchange on a pair of file descriptors.
@@ -232,9 +232,8 @@ unsafe fn callback_reply(
 /// caller's to free), for callers that read columns with
 /// `scidb_value_table_column` (a MATLAB gateway); NULL when SciDB has ended
 /// the stream. Null cells are missing cells of the table (the promoted
-/// double columns also hold NaN there). A chunk with a binary column fails
-/// with `SCIDB_TYPE_MISMATCH` (it is consumed; answer it, perhaps empty);
-/// `scidb_stream_read` delivers binary columns.
+/// double columns also hold NaN there); binary columns are binary columns
+/// of the table.
 #[no_mangle]
 pub unsafe extern "C" fn scidb_stream_read_value(
     stream: *mut scidb_stream,
@@ -245,7 +244,7 @@ pub unsafe extern "C" fn scidb_stream_read_value(
         let out = arg_out(out_table, "out_table")?;
         *out = std::ptr::null_mut();
         match stream.0.read()? {
-            Some(chunk) => into_handle(Value::Table(table_from_batch(&chunk)?), out),
+            Some(chunk) => into_handle(Value::Table(Table::new(chunk)?), out),
             None => Ok(()),
         }
     })
@@ -263,7 +262,7 @@ pub unsafe extern "C" fn scidb_stream_write_value(
         let stream = arg_out(stream, "stream")?;
         let reply = match table.as_ref().map(|v| &v.0) {
             None => None,
-            Some(Value::Table(t)) => Some(batch_from_table(t)?),
+            Some(Value::Table(t)) => Some(t.batch().clone()),
             Some(other) => {
                 return Err(Error::type_mismatch(format!(
                     "a stream answer is a table, not a {}",

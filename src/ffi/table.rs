@@ -3,7 +3,17 @@
 //! to move whole tables (`scidb_value_new_table_from_arrow`).
 
 use super::*;
-use crate::value::{Column, ColumnData, DType, Table, Value};
+use crate::value::{ColumnType, DType, Table, Value};
+use ::arrow::array::{Array, ArrayData, ArrayRef, AsArray, BinaryArray, StringArray};
+use ::arrow::buffer::{Buffer, NullBuffer, OffsetBuffer};
+use std::sync::Arc;
+
+/// A numeric or bool column (`scidb_column_view.is_text`).
+pub const SCIDB_COLUMN_NUMERIC: u32 = 0;
+/// A column of UTF-8 text cells.
+pub const SCIDB_COLUMN_TEXT: u32 = 1;
+/// A column of binary (raw bytes) cells.
+pub const SCIDB_COLUMN_BINARY: u32 = 2;
 
 /// A borrowed view of one table column: valid while the value lives and is
 /// not changed.
@@ -12,10 +22,11 @@ pub struct scidb_column_view {
     /// The column name, UTF-8, `name_len` bytes, not NUL-terminated.
     pub name: *const c_char,
     pub name_len: usize,
-    /// 1 for a text column (read cells with `scidb_value_table_text`),
-    /// 0 for a numeric or bool one.
+    /// `SCIDB_COLUMN_NUMERIC` (0) for a numeric or bool column,
+    /// `SCIDB_COLUMN_TEXT` (1) for text and `SCIDB_COLUMN_BINARY` (2) for
+    /// binary (read the cells of both with `scidb_value_table_text`).
     pub is_text: u32,
-    /// The dtype code of a numeric column (unused for text).
+    /// The dtype code of a numeric column (unused for text and binary).
     pub dtype: u32,
     /// A numeric column's little-endian elements (`nbytes` bytes; bool is
     /// one byte 0/1); NULL for text or when there are no rows.
@@ -34,15 +45,7 @@ pub unsafe extern "C" fn scidb_value_new_table(
     nrows: usize,
     out: *mut *mut scidb_value,
 ) -> scidb_status {
-    guard(|| {
-        value::into_handle(
-            Value::Table(Table {
-                rows: nrows as u64,
-                columns: Vec::new(),
-            }),
-            out,
-        )
-    })
+    guard(|| value::into_handle(Value::Table(Table::empty(nrows)), out))
 }
 
 fn table_mut<'a>(v: &'a mut scidb_value, what: &str) -> Result<&'a mut Table> {
@@ -55,8 +58,8 @@ fn table_mut<'a>(v: &'a mut scidb_value, what: &str) -> Result<&'a mut Table> {
     }
 }
 
-/// The validity flags of a new column: `nrows` bytes 0/1, or NULL for none.
-unsafe fn validity_arg(validity: *const u8, rows: usize) -> Result<Option<Vec<bool>>> {
+/// The validity of a new column: `nrows` bytes 0/1, or NULL for none.
+unsafe fn validity_arg(validity: *const u8, rows: usize) -> Result<Option<NullBuffer>> {
     if validity.is_null() {
         return Ok(None);
     }
@@ -64,22 +67,13 @@ unsafe fn validity_arg(validity: *const u8, rows: usize) -> Result<Option<Vec<bo
     if flags.iter().any(|&b| b > 1) {
         return Err(Error::invalid("validity flags must be 0 or 1"));
     }
-    Ok(Some(flags.iter().map(|&b| b == 1).collect()))
+    Ok(Some(NullBuffer::from_iter(flags.iter().map(|&b| b == 1))))
 }
 
-/// Appends a column to a table after checking its name and length.
-fn push_column(table: &mut Table, column: Column) -> Result<()> {
-    if table.columns.iter().any(|c| c.name == column.name) {
-        return Err(Error::invalid(format!(
-            "table column '{}' is already present",
-            column.name
-        )));
-    }
-    table.columns.push(column);
-    // A column the table refuses must not stay in it.
-    table.validate().inspect_err(|_| {
-        table.columns.pop();
-    })
+/// Appends a column to a table; the table is unchanged on failure.
+fn push_column(table: &mut Table, name: &str, array: ArrayRef) -> Result<()> {
+    *table = table.with_column(name, array)?;
+    Ok(())
 }
 
 /// Adds a numeric or bool column named `name`: `nbytes` bytes of
@@ -99,7 +93,7 @@ pub unsafe extern "C" fn scidb_value_table_add_numeric(
         let table = table_mut(arg_out(table, "table")?, "scidb_value_table_add_numeric")?;
         let name = arg_str(name, "name")?;
         let dtype = DType::from_code(dtype)?;
-        let rows = table.rows as usize;
+        let rows = table.rows() as usize;
         let bytes: &[u8] = if nbytes == 0 {
             &[]
         } else if data.is_null() {
@@ -118,16 +112,67 @@ pub unsafe extern "C" fn scidb_value_table_add_numeric(
                 needed.map_or("more than addressable".to_string(), |n| n.to_string())
             )));
         }
-        let column = Column {
-            name: name.to_string(),
-            data: ColumnData::Numeric {
-                dtype,
-                data: bytes.to_vec(),
-            },
-            validity: validity_arg(validity, rows)?,
+        let ty = ColumnType::numeric(dtype, name)?;
+        let values = if dtype == DType::Bool {
+            let bits: ::arrow::buffer::BooleanBuffer = bytes.iter().map(|&b| b == 1).collect();
+            bits.into_inner()
+        } else {
+            // Copied into an aligned Arrow buffer.
+            Buffer::from(bytes)
         };
-        push_column(table, column)
+        let data = ArrayData::builder(ty.arrow())
+            .len(rows)
+            .add_buffer(values)
+            .nulls(validity_arg(validity, rows)?)
+            .build()
+            .map_err(|e| Error::invalid(format!("column '{name}': {e}")))?;
+        push_column(table, name, ::arrow::array::make_array(data))
     })
+}
+
+/// The cells of a new text or binary column, `rows` of them: cell i is
+/// `lens[i]` bytes at `cells[i]` (NULL allowed when empty or missing),
+/// UTF-8 when `text` (a failure names column `name` and the row). Missing
+/// cells are stored empty. Everything is copied.
+unsafe fn cells_arg(
+    name: &str,
+    text: bool,
+    cells: *const *const c_char,
+    lens: *const usize,
+    rows: usize,
+    valid: Option<&NullBuffer>,
+) -> Result<(OffsetBuffer<i32>, Buffer)> {
+    if rows > 0 && (cells.is_null() || lens.is_null()) {
+        return Err(null_arg(if cells.is_null() { "cells" } else { "lens" }));
+    }
+    // Grown as cells are read: the table's row count is only a claim.
+    let mut values = Vec::new();
+    let mut sizes = Vec::new();
+    for row in 0..rows {
+        let present = valid.map_or(true, |v| v.is_valid(row));
+        let (ptr, len) = (*cells.add(row), *lens.add(row));
+        if !present || len == 0 {
+            sizes.push(0);
+            continue;
+        }
+        if ptr.is_null() {
+            return Err(null_arg(&format!("cells[{row}]")));
+        }
+        if len > i32::MAX as usize - values.len() {
+            return Err(Error::invalid(format!(
+                "column '{name}' holds more than 2 GiB of cells (row {row}); save it in chunks"
+            )));
+        }
+        let cell = std::slice::from_raw_parts(ptr as *const u8, len);
+        if text {
+            std::str::from_utf8(cell).map_err(|e| {
+                Error::invalid(format!("column '{name}' row {row} is not valid UTF-8: {e}"))
+            })?;
+        }
+        values.extend_from_slice(cell);
+        sizes.push(len);
+    }
+    Ok((OffsetBuffer::from_lengths(sizes), Buffer::from_vec(values)))
 }
 
 /// Adds a text column named `name`: one UTF-8 cell per row, cell i being
@@ -145,35 +190,36 @@ pub unsafe extern "C" fn scidb_value_table_add_text(
     guard(|| {
         let table = table_mut(arg_out(table, "table")?, "scidb_value_table_add_text")?;
         let name = arg_str(name, "name")?;
-        let rows = table.rows as usize;
-        if rows > 0 && (cells.is_null() || lens.is_null()) {
-            return Err(null_arg(if cells.is_null() { "cells" } else { "lens" }));
-        }
+        let rows = table.rows() as usize;
         let valid = validity_arg(validity, rows)?;
-        // Grown as cells are read: the table's row count is only a claim.
-        let mut text = Vec::new();
-        for row in 0..rows {
-            let present = valid.as_ref().map_or(true, |v| v[row]);
-            let (ptr, len) = (*cells.add(row), *lens.add(row));
-            if !present || len == 0 {
-                text.push(String::new());
-                continue;
-            }
-            if ptr.is_null() {
-                return Err(null_arg(&format!("cells[{row}]")));
-            }
-            let bytes = std::slice::from_raw_parts(ptr as *const u8, len);
-            let cell = std::str::from_utf8(bytes).map_err(|e| {
-                Error::invalid(format!("column '{name}' row {row} is not valid UTF-8: {e}"))
-            })?;
-            text.push(cell.to_string());
-        }
-        let column = Column {
-            name: name.to_string(),
-            data: ColumnData::Utf8(text),
-            validity: valid,
-        };
-        push_column(table, column)
+        let (offsets, values) = cells_arg(name, true, cells, lens, rows, valid.as_ref())?;
+        let text = StringArray::try_new(offsets, values, valid)
+            .map_err(|e| Error::invalid(format!("column '{name}': {e}")))?;
+        push_column(table, name, Arc::new(text))
+    })
+}
+
+/// Adds a binary column named `name`: one cell of raw bytes per row, cell
+/// i being `lens[i]` bytes at `cells[i]` (a cell may be NULL when its
+/// length is 0 or it is missing). `validity` is NULL or one byte per row
+/// (1 present, 0 missing). Everything is copied.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_value_table_add_binary(
+    table: *mut scidb_value,
+    name: *const c_char,
+    cells: *const *const c_char,
+    lens: *const usize,
+    validity: *const u8,
+) -> scidb_status {
+    guard(|| {
+        let table = table_mut(arg_out(table, "table")?, "scidb_value_table_add_binary")?;
+        let name = arg_str(name, "name")?;
+        let rows = table.rows() as usize;
+        let valid = validity_arg(validity, rows)?;
+        let (offsets, values) = cells_arg(name, false, cells, lens, rows, valid.as_ref())?;
+        let bytes = BinaryArray::try_new(offsets, values, valid)
+            .map_err(|e| Error::invalid(format!("column '{name}': {e}")))?;
+        push_column(table, name, Arc::new(bytes))
     })
 }
 
@@ -187,13 +233,14 @@ fn table_ref<'a>(v: &'a scidb_value, what: &str) -> Result<&'a Table> {
     }
 }
 
-fn column_at(t: &Table, index: usize) -> Result<&Column> {
-    t.columns.get(index).ok_or_else(|| {
-        Error::invalid(format!(
+fn check_column(t: &Table, index: usize) -> Result<()> {
+    if index >= t.num_columns() {
+        return Err(Error::invalid(format!(
             "column index {index} is past the table's {} columns",
-            t.columns.len()
-        ))
-    })
+            t.num_columns()
+        )));
+    }
+    Ok(())
 }
 
 /// The number of rows and columns of a table value.
@@ -205,8 +252,8 @@ pub unsafe extern "C" fn scidb_value_table_shape(
 ) -> scidb_status {
     guard(|| {
         let t = table_ref(arg_ref(value, "value")?, "scidb_value_table_shape")?;
-        *arg_out(out_rows, "out_rows")? = t.rows as usize;
-        *arg_out(out_columns, "out_columns")? = t.columns.len();
+        *arg_out(out_rows, "out_rows")? = t.rows() as usize;
+        *arg_out(out_columns, "out_columns")? = t.num_columns();
         Ok(())
     })
 }
@@ -220,31 +267,48 @@ pub unsafe extern "C" fn scidb_value_table_column(
 ) -> scidb_status {
     guard(|| {
         let t = table_ref(arg_ref(value, "value")?, "scidb_value_table_column")?;
-        let c = column_at(t, index)?;
-        let (is_text, dtype, data, nbytes) = match &c.data {
-            ColumnData::Numeric { dtype, data } => (0, *dtype as u32, data.as_ptr(), data.len()),
-            ColumnData::Utf8(_) => (1, 0, std::ptr::null(), 0),
+        check_column(t, index)?;
+        let c = t.column(index);
+        let (is_text, dtype, bytes): (u32, u32, &[u8]) = match c.ty {
+            ColumnType::Numeric(DType::Bool) => (
+                SCIDB_COLUMN_NUMERIC,
+                DType::Bool as u32,
+                t.bool_bytes(index).unwrap_or_default(),
+            ),
+            ColumnType::Numeric(d) => {
+                let data = c.array.to_data();
+                let start = data.offset() * d.size();
+                let values = &data.buffers()[0].as_slice()[start..start + c.array.len() * d.size()];
+                // SAFETY: the slice lies in a buffer the table's array
+                // holds (shared, reference-counted), alive while the value is.
+                let values = std::slice::from_raw_parts(values.as_ptr(), values.len());
+                (SCIDB_COLUMN_NUMERIC, d as u32, values)
+            }
+            ColumnType::Text => (SCIDB_COLUMN_TEXT, 0, &[]),
+            ColumnType::Binary => (SCIDB_COLUMN_BINARY, 0, &[]),
         };
         *arg_out(out, "out")? = scidb_column_view {
             name: c.name.as_ptr() as *const c_char,
             name_len: c.name.len(),
             is_text,
             dtype,
-            data: data as *const std::ffi::c_void,
-            nbytes,
-            // bool has the size and values of a byte 0/1.
-            validity: c
-                .validity
-                .as_ref()
-                .map_or(std::ptr::null(), |v| v.as_ptr() as *const u8),
+            data: if bytes.is_empty() {
+                std::ptr::null()
+            } else {
+                bytes.as_ptr() as *const std::ffi::c_void
+            },
+            nbytes: bytes.len(),
+            validity: t
+                .validity_bytes(index)
+                .map_or(std::ptr::null(), |v| v.as_ptr()),
         };
         Ok(())
     })
 }
 
-/// A borrowed view of one cell of a text column: `*out_len` bytes of UTF-8
-/// at `*out_utf8` (not NUL-terminated; a missing cell is empty, see the
-/// column's validity).
+/// A borrowed view of one cell of a text or binary column: `*out_len`
+/// bytes at `*out_utf8` (UTF-8 for text; not NUL-terminated; a missing
+/// cell is empty, see the column's validity).
 #[no_mangle]
 pub unsafe extern "C" fn scidb_value_table_text(
     value: *const scidb_value,
@@ -255,17 +319,26 @@ pub unsafe extern "C" fn scidb_value_table_text(
 ) -> scidb_status {
     guard(|| {
         let t = table_ref(arg_ref(value, "value")?, "scidb_value_table_text")?;
-        let c = column_at(t, column)?;
-        let ColumnData::Utf8(cells) = &c.data else {
-            return Err(Error::type_mismatch(format!(
-                "column '{}' is {}, not text",
-                c.name,
-                c.data.type_name()
+        check_column(t, column)?;
+        let c = t.column(column);
+        if row >= t.rows() as usize {
+            return Err(Error::invalid(format!(
+                "row {row} is past the table's {} rows",
+                t.rows()
             )));
+        }
+        let cell: &[u8] = match c.ty {
+            _ if c.array.is_null(row) => &[],
+            ColumnType::Text => c.array.as_string::<i32>().value(row).as_bytes(),
+            ColumnType::Binary => c.array.as_binary::<i32>().value(row),
+            ColumnType::Numeric(_) => {
+                return Err(Error::type_mismatch(format!(
+                    "column '{}' is {}, not text or binary",
+                    c.name,
+                    c.ty.name()
+                )))
+            }
         };
-        let cell = cells.get(row).ok_or_else(|| {
-            Error::invalid(format!("row {row} is past the table's {} rows", t.rows))
-        })?;
         *arg_out(out_utf8, "out_utf8")? = cell.as_ptr() as *const c_char;
         *arg_out(out_len, "out_len")? = cell.len();
         Ok(())

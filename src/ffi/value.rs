@@ -385,6 +385,68 @@ pub unsafe extern "C" fn scidb_value_new_table_from_arrow(
     })
 }
 
+/// Creates a table value from an Arrow C stream of record batches (what
+/// pyarrow's `__arrow_c_stream__` capsule holds), keeping its buffers
+/// without a copy when the stream holds one batch (several are joined).
+/// Takes ownership of the stream: it is released, on success and on
+/// failure alike. Columns may be bool, int8..int64, uint8..uint64,
+/// float32, float64, utf8/large_utf8 or binary/large_binary.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_value_new_table_from_arrow_stream(
+    stream: *mut ArrowArrayStream,
+    out: *mut *mut scidb_value,
+) -> scidb_status {
+    guard(|| {
+        let table = arrow::import_stream(stream)?;
+        into_handle(Value::Table(table), out)
+    })
+}
+
+/// Exports a table value as an Arrow C stream of one record batch into
+/// `out_stream` (caller-allocated, e.g. by `scidb_arrow_stream_new`). The
+/// stream shares the table's buffers (no copy) and stays valid after the
+/// value is freed; the caller releases it (or hands it to a consumer).
+#[no_mangle]
+pub unsafe extern "C" fn scidb_value_table_to_arrow_stream(
+    value: *const scidb_value,
+    out_stream: *mut ArrowArrayStream,
+) -> scidb_status {
+    guard(|| {
+        let v = arg_ref(value, "value")?;
+        let Value::Table(t) = expect_kind(&v.0, Kind::Table, "scidb_value_table_to_arrow_stream")?
+        else {
+            unreachable!()
+        };
+        arrow::export_stream(t, out_stream)
+    })
+}
+
+/// A new, empty (already released) `struct ArrowArrayStream` on the heap,
+/// for callers that cannot allocate one themselves (Python's ctypes); free
+/// it with `scidb_arrow_stream_free`. NULL when out of memory.
+#[no_mangle]
+pub extern "C" fn scidb_arrow_stream_new() -> *mut ArrowArrayStream {
+    let mut out = std::ptr::null_mut();
+    guard_void(|| out = Box::into_raw(Box::new(ArrowArrayStream::empty())));
+    out
+}
+
+/// Releases a stream made by `scidb_arrow_stream_new` (unless a consumer
+/// already moved it out) and frees it, setting `*stream` to NULL. NULL and
+/// `*stream == NULL` are no-ops.
+#[no_mangle]
+pub unsafe extern "C" fn scidb_arrow_stream_free(stream: *mut *mut ArrowArrayStream) {
+    guard_void(|| {
+        if let Some(slot) = stream.as_mut() {
+            if !slot.is_null() {
+                // Dropping the Box releases a live stream.
+                drop(Box::from_raw(*slot));
+                *slot = std::ptr::null_mut();
+            }
+        }
+    })
+}
+
 /// Frees a value and sets `*value` to NULL. NULL and `*value == NULL` are no-ops.
 #[no_mangle]
 pub unsafe extern "C" fn scidb_value_free(value: *mut *mut scidb_value) {

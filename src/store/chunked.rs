@@ -23,7 +23,7 @@ use crate::codec;
 use crate::error::{Error, ErrorKind, Result, ResultExt};
 use crate::hash::ChunkedHasher;
 use crate::metadata::{self, Metadata, Query};
-use crate::value::{table_from_batch, Array, Value};
+use crate::value::{Array, Table, Value};
 use arrow::array::{AsArray, RecordBatch};
 use std::fs::File;
 use std::sync::Arc;
@@ -507,7 +507,7 @@ pub(super) fn load_whole(
                 .collect();
             let all = arrow::compute::concat_batches(&header.layout.schema(), &batches)
                 .map_err(|e| Error::corrupt(format!("joining chunks: {e}")))?;
-            Ok(Value::Table(table_from_batch(&all).map_err(|e| {
+            Ok(Value::Table(Table::new(all).map_err(|e| {
                 e.context(format!(
                     "record {record_id} cannot be loaded whole; read its chunks"
                 ))

@@ -600,8 +600,9 @@ impl Database {
     /// The content hash and, for a value too large for its row, its
     /// payload file written to a temporary file. An array's file is
     /// written while its elements are hashed (one pass over memory on each
-    /// core); a file for content already stored is not written at all,
-    /// except for arrays, whose hash is known only at the end.
+    /// core), and so is a table's Arrow file; a file for content already
+    /// stored is not written at all, except for arrays and tables, whose
+    /// hash is known only at the end.
     fn stage_payload(
         &self,
         value: &Value,
@@ -623,19 +624,29 @@ impl Database {
             let staged = Staged { file: file?, len };
             return Ok((hash, Some(Format::Npy), Some(staged)));
         }
+        if let Value::Table(t) = value {
+            // The Arrow file is written from the table's own batch while
+            // another thread hashes the same buffers.
+            let (hash, file) = std::thread::scope(|s| {
+                let hashing = s.spawn(|| content_hash(value));
+                let file = tables::stage_whole(&self.payloads, t);
+                (hashing.join(), file)
+            });
+            let hash =
+                hash.map_err(|_| Error::new(ErrorKind::Panic, "hashing a table panicked"))?;
+            let staged = Staged {
+                file: file?,
+                len: None,
+            };
+            return Ok((hash, Some(Format::Arrow), Some(staged)));
+        }
         let hash = content_hash(value);
-        let (format, len) = match value {
-            Value::Table(_) => (Format::Arrow, None),
-            _ => (Format::Sdv, Some(encoded.stored_len() as u64)),
-        };
+        let (format, len) = (Format::Sdv, Some(encoded.stored_len() as u64));
         if self.payloads.holds(&hash, format, len) {
             // Stored already: the record row only names the file.
             return Ok((hash, Some(format), None));
         }
-        let file = match value {
-            Value::Table(t) => tables::stage_whole(&self.payloads, t)?,
-            _ => self.payloads.stage(&[encoded.header_bytes()])?,
-        };
+        let file = self.payloads.stage(&[encoded.header_bytes()])?;
         Ok((hash, Some(format), Some(Staged { file, len })))
     }
 

@@ -5,8 +5,9 @@
 use super::payload::{PayloadStore, TempFile};
 use crate::error::{Error, Result};
 use crate::hash::content_hash;
-use crate::value::{batch_from_table, table_from_batch, Table, Value};
+use crate::value::{Elements, Mapped, Table, Value};
 use arrow::array::RecordBatch;
+use arrow::buffer::Buffer;
 use arrow::datatypes::SchemaRef;
 use arrow::error::ArrowError;
 use arrow::ipc::reader::FileReader;
@@ -19,31 +20,100 @@ fn arrow_error(what: &str) -> impl Fn(ArrowError) -> Error + '_ {
     move |e| Error::io(format!("{what}: {e}"))
 }
 
-/// Writes a whole table as a one-batch Arrow IPC file (not yet committed).
+/// Writes a whole table as a one-batch Arrow IPC file (not yet
+/// committed), straight from the table's own record batch.
 pub fn stage_whole(store: &Arc<PayloadStore>, table: &Table) -> Result<TempFile> {
-    let batch = batch_from_table(table)?;
-    let mut writer = BatchFile::new(store, &batch.schema())?;
-    writer.write(&batch)?;
+    let batch = table.batch();
+    let mut writer = BatchFile::new(store, batch.schema_ref())?;
+    writer.write(batch)?;
     writer.finish()
 }
 
 /// Reads a whole table back; its content hash must be `hash`, since the
-/// Arrow form is a conversion of what was saved.
+/// Arrow form is a conversion of what was saved. The file is memory-mapped
+/// (privately) and the table's buffers point into the mapping: nothing is
+/// copied, and only what is used is read.
 pub fn read_whole(file: File, hash: &str) -> Result<Value> {
     let what = "reading a table payload";
-    let reader = FileReader::try_new(BufReader::new(file), None).map_err(arrow_error(what))?;
-    let schema = reader.schema();
-    let batches = reader
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(arrow_error(what))?;
-    let all = arrow::compute::concat_batches(&schema, &batches).map_err(arrow_error(what))?;
-    let value = Value::Table(table_from_batch(&all)?);
+    let buffer = map_file(&file)?;
+    let (schema, batches) = decode_file(&buffer)
+        .map_err(|e| Error::corrupt(format!("a table payload is not an Arrow file: {e}")))?;
+    let all = match <[RecordBatch; 1]>::try_from(batches) {
+        Ok([one]) => one,
+        Err(batches) => {
+            arrow::compute::concat_batches(&schema, &batches).map_err(arrow_error(what))?
+        }
+    };
+    let value = Value::Table(Table::new(all)?);
     if content_hash(&value) != hash {
         return Err(Error::corrupt(format!(
             "the table payload of value {hash} holds other content"
         )));
     }
     Ok(value)
+}
+
+/// The whole file as one Arrow buffer over a private memory map, which
+/// the buffer (and every slice of it) keeps alive.
+fn map_file(file: &File) -> Result<Buffer> {
+    let len = file
+        .metadata()
+        .map_err(|e| Error::corrupt(format!("reading a table payload's size: {e}")))?
+        .len();
+    let len = usize::try_from(len)
+        .map_err(|_| Error::io(format!("{len} bytes do not fit in memory here")))?;
+    if len < 10 {
+        return Err(Error::corrupt(
+            "a table payload is too short to be an Arrow file",
+        ));
+    }
+    let mapped = std::sync::Arc::new(Elements::Mapped(Mapped::map(file, 0, len)?));
+    let ptr = std::ptr::NonNull::new(mapped.as_ptr() as *mut u8)
+        .ok_or_else(|| Error::io("mapping a table payload gave no address"))?;
+    // SAFETY: the mapping holds `len` readable bytes for as long as
+    // `mapped` lives, and the buffer owns `mapped`.
+    Ok(unsafe { Buffer::from_custom_allocation(ptr, len, mapped) })
+}
+
+/// The schema and record batches of an Arrow IPC file held in `buffer`,
+/// decoded in place (buffers that are misaligned are copied) and
+/// validated. Every block is checked to lie inside the file first.
+fn decode_file(buffer: &Buffer) -> std::result::Result<(SchemaRef, Vec<RecordBatch>), String> {
+    use arrow::ipc::reader::{read_footer_length, FileDecoder};
+    let len = buffer.len();
+    let trailer: [u8; 10] = buffer[len - 10..].try_into().map_err(|_| "no trailer")?;
+    let footer_len = read_footer_length(trailer).map_err(|e| e.to_string())?;
+    let footer_start = (len - 10)
+        .checked_sub(footer_len)
+        .ok_or("the footer is longer than the file")?;
+    let footer = arrow::ipc::root_as_footer(&buffer[footer_start..len - 10])
+        .map_err(|e| format!("the footer is unreadable: {e}"))?;
+    let schema = Arc::new(arrow::ipc::convert::fb_to_schema(
+        footer.schema().ok_or("the footer has no schema")?,
+    ));
+    let decoder = FileDecoder::new(Arc::clone(&schema), footer.version());
+    let mut batches = Vec::new();
+    for block in footer.recordBatches().into_iter().flatten() {
+        let start = usize::try_from(block.offset()).map_err(|_| "a negative block offset")?;
+        let block_len = usize::try_from(block.metaDataLength())
+            .ok()
+            .zip(usize::try_from(block.bodyLength()).ok())
+            .and_then(|(m, b)| m.checked_add(b))
+            .ok_or("a block of impossible length")?;
+        if start
+            .checked_add(block_len)
+            .map_or(true, |end| end > footer_start)
+        {
+            return Err("a record batch lies outside the file".into());
+        }
+        let data = buffer.slice_with_length(start, block_len);
+        match decoder.read_record_batch(block, &data) {
+            Ok(Some(batch)) => batches.push(batch),
+            Ok(None) => return Err("a record batch block holds no batch".into()),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    Ok((schema, batches))
 }
 
 /// An Arrow IPC file being written batch by batch into a temporary file;

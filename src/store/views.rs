@@ -11,8 +11,8 @@ use super::schema::key_column;
 use super::sql::{args, quote_ident, Arg, Conn, Dialect};
 use crate::error::{Error, Result, ResultExt};
 use crate::metadata::Metadata;
-use crate::value::{batch_from_table, ColumnData, DType, Table};
-use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use crate::value::{ColumnType, DType, Table};
+use arrow::array::{ArrayRef, AsArray, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -69,10 +69,11 @@ pub fn case_twin<'a>(variable: &str, known: impl Iterator<Item = &'a String>) ->
         .find(|k| *k != variable && ident_key(k) == key)
 }
 
-fn sql_type(data: &ColumnData) -> &'static str {
-    match data {
-        ColumnData::Utf8(_) => "VARCHAR",
-        ColumnData::Numeric { dtype, .. } => match dtype {
+fn sql_type(ty: ColumnType) -> &'static str {
+    match ty {
+        ColumnType::Text => "VARCHAR",
+        ColumnType::Binary => "BLOB",
+        ColumnType::Numeric(dtype) => match dtype {
             DType::Bool => "BOOLEAN",
             DType::Int8 => "TINYINT",
             DType::Int16 => "SMALLINT",
@@ -99,12 +100,12 @@ impl Signature {
                 .insert(v.kind_name().to_string());
         }
         self.values.insert(value_kind.to_string());
-        for c in table.map(|t| t.columns.as_slice()).unwrap_or_default() {
-            let ty = sql_type(&c.data);
-            if self.column_for(&c.name, ty).is_none() {
-                let sql_name = self.fresh_sql_name(&c.name, ty);
+        for c in table.into_iter().flat_map(|t| t.columns()) {
+            let ty = sql_type(c.ty);
+            if self.column_for(c.name, ty).is_none() {
+                let sql_name = self.fresh_sql_name(c.name, ty);
                 self.columns.push(RowsColumn {
-                    name: c.name.clone(),
+                    name: c.name.to_string(),
                     sql_type: ty.to_string(),
                     sql_name,
                 });
@@ -220,6 +221,7 @@ fn column_type(dialect: Dialect, duck_type: &str) -> &str {
         (Dialect::Postgres, "UBIGINT") => "NUMERIC(20)",
         (Dialect::Postgres, "FLOAT") => "REAL",
         (Dialect::Postgres, "DOUBLE") => "DOUBLE PRECISION",
+        (Dialect::Postgres, "BLOB") => "BYTEA",
         (Dialect::Postgres, t) => t,
     }
 }
@@ -436,25 +438,25 @@ pub fn insert_rows(
     table: &Table,
     sig: &Signature,
 ) -> Result<()> {
-    if table.columns.is_empty() {
+    if table.num_columns() == 0 {
         // Nothing to show but the record's own view row.
         return Ok(());
     }
     let mut names: Vec<&str> = vec!["record_id", "row_index"];
-    for c in &table.columns {
-        let col = sig.column_for(&c.name, sql_type(&c.data)).ok_or_else(|| {
+    for c in table.columns() {
+        let col = sig.column_for(c.name, sql_type(c.ty)).ok_or_else(|| {
             Error::invalid(format!("column '{}' is missing from the view", c.name))
         })?;
         names.push(&col.sql_name);
     }
-    let cells = batch_from_table(table).context("copying DataFrame rows for the view")?;
+    let cells = table.batch();
     let Some(duck) = conn.duck() else {
-        return insert_rows_as_text(conn, variable, record_id, &cells, &names, sig, table);
+        return insert_rows_as_text(conn, variable, record_id, cells, &names, sig, table);
     };
     let mut app = duck
         .appender_with_columns(&rows_table(variable), &names)
         .context("opening the rows table")?;
-    let rows = table.rows as usize;
+    let rows = table.rows() as usize;
     // Bounded batches keep the repeated record id column small.
     let step = ROWS_PER_APPEND.min(rows.max(1));
     let mut start = 0;
@@ -505,21 +507,24 @@ fn insert_rows_as_text(
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| Error::invalid(format!("copying DataFrame rows for the view: {e}")))?;
     let mut marks = vec!["?".to_string(), "?".to_string()];
-    for c in &table.columns {
+    for c in table.columns() {
         let ty = sig
-            .column_for(&c.name, sql_type(&c.data))
+            .column_for(c.name, sql_type(c.ty))
             .map_or("VARCHAR", |c| c.sql_type.as_str());
         marks.push(format!(
             "CAST(CAST(? AS TEXT) AS {})",
             column_type(Dialect::Postgres, ty)
         ));
     }
-    let rows: Vec<Vec<Arg<'_>>> = (0..table.rows as usize)
+    let rows: Vec<Vec<Arg<'_>>> = (0..table.rows() as usize)
         .map(|i| {
             let mut row = vec![Arg::from(record_id), Arg::Int(i as i64)];
             for (f, a) in formatters.iter().zip(cells.columns()) {
                 row.push(if a.is_null(i) {
                     Arg::Null
+                } else if let Some(b) = a.as_binary_opt::<i32>() {
+                    // bytea's hex input form.
+                    Arg::from(bytea_hex(b.value(i)))
                 } else {
                     Arg::from(f.value(i).to_string())
                 });
@@ -530,6 +535,17 @@ fn insert_rows_as_text(
     let marks: Vec<&str> = marks.iter().map(String::as_str).collect();
     conn.insert_values(&rows_table(variable), names, &marks, &rows, "")
         .context("copying DataFrame rows for the view")
+}
+
+/// `\x` and two hex digits a byte: PostgreSQL's bytea text input.
+fn bytea_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(2 + 2 * bytes.len());
+    s.push_str("\\x");
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
 }
 
 /// Rows handed to the appender at once.

@@ -4,17 +4,16 @@
 //! saving language used; bindings convert at the boundary through
 //! [`Array::from_column_major`] and [`Array::to_column_major`].
 
-mod arrow;
 mod dtype;
 mod elements;
 mod layout;
 mod table;
 
-pub use arrow::{batch_from_table, table_from_batch};
 pub use dtype::DType;
 pub use elements::{Elements, Mapped};
 pub(crate) use layout::{column_major_rows, convert_order};
-pub use table::{Column, ColumnData, Table};
+pub(crate) use table::{bool_bytes_into, validity_bytes_into};
+pub use table::{ColumnRef, ColumnType, Table};
 
 use crate::error::{Error, Result};
 
@@ -189,11 +188,12 @@ impl Value {
                 let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
                 format!("map {{{}}}", keys.join(", "))
             }
-            Value::Table(t) => format!("table {} rows x {} columns", t.rows, t.columns.len()),
+            Value::Table(t) => format!("table {} rows x {} columns", t.rows(), t.num_columns()),
         }
     }
 
-    /// Checks map keys are unique and tables consistent, and refuses values
+    /// Checks map keys are unique (tables are consistent by construction),
+    /// and refuses values
     /// nested deeper than [`MAX_DEPTH`] before anything recurses further.
     pub fn validate(&self) -> Result<()> {
         self.validate_at(0)
@@ -214,7 +214,6 @@ impl Value {
                 }
                 Ok(())
             }
-            Value::Table(t) => t.validate(),
             _ => Ok(()),
         }
     }

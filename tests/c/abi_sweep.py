@@ -139,7 +139,8 @@ def alternatives(func, ctype, name, n):
     h = handle_name(ctype)
     if h == "scidb_value":
         base = value_baseline(func)
-        if func == "scidb_value_table_add_numeric" or func == "scidb_value_table_add_text":
+        if func in ("scidb_value_table_add_numeric", "scidb_value_table_add_text",
+                    "scidb_value_table_add_binary"):
             # Each call gets its own one-row table, so columns do not pile up.
             return [Arg(v, f"scidb_value *{v} = fresh_table();", f"scidb_value_free(&{v});",
                         "fresh table"), Arg("NULL")] + [Arg(k) for k in VALUE_KINDS]
@@ -214,6 +215,23 @@ def alternatives(func, ctype, name, n):
                 Arg(f"&{v}", f"struct Arrow{kind} {v}; memset(&{v}, 0, sizeof {v});", "",
                     "released"),
                 Arg("NULL")]
+    if ctype == "ArrowArrayStream *":
+        if name.startswith("out"):
+            return [Arg(f"&{v}", f"struct ArrowArrayStream {v}; memset(&{v}, 0, sizeof {v});",
+                        f"if ({v}.release) {v}.release(&{v});", "&out"), Arg("NULL")]
+        # Moved in: a live stream (exported from a table), a released one, NULL.
+        return [Arg(f"&{v}", f"struct ArrowArrayStream {v}; export_stream(&{v});",
+                    f"moved_in(&{v}.release, \"{func}\", \"{name}\"); "
+                    f"if ({v}.release) {v}.release(&{v});", "exported"),
+                Arg(f"&{v}", f"struct ArrowArrayStream {v}; memset(&{v}, 0, sizeof {v});", "",
+                    "released"),
+                Arg("NULL")]
+    if ctype == "ArrowArrayStream **":
+        return [Arg(f"&{v}", f"ArrowArrayStream *{v} = scidb_arrow_stream_new();",
+                    f"scidb_arrow_stream_free(&{v});", "&fresh"),
+                Arg(f"&{v}", f"ArrowArrayStream *{v} = scidb_arrow_stream_new(); "
+                    f"export_stream({v});", f"scidb_arrow_stream_free(&{v});", "&live"),
+                Arg("NULL"), Arg(f"&{v}", f"ArrowArrayStream *{v} = NULL;", "", "&NULL")]
     if ctype == "uint32_t" and name in U32:
         return [Arg(x) for x in U32[name]]
     if ctype == "size_t" and name == "nbytes" and func == "scidb_value_table_add_numeric":
@@ -305,6 +323,12 @@ def call_block(ret, func, params, choice):
         lines.append("    g_calls++;")
     elif ret == "const char *":
         lines.append(f"    check_text({func}({args}));")
+    elif ret == "ArrowArrayStream *":
+        lines.append(f"    ArrowArrayStream *made = {func}({args});")
+        lines.append("    must(made != NULL && made->release == NULL, \"an empty stream\");")
+        lines.append("    scidb_arrow_stream_free(&made);")
+        lines.append("    must(made == NULL, \"the freed stream pointer is NULL\");")
+        lines.append("    g_calls++;")
     else:
         lines.append(f"    (void){func}({args});")
         lines.append("    g_calls++;")
@@ -448,6 +472,10 @@ static void export_array(struct ArrowArray *array) {
   struct ArrowSchema schema;
   must(scidb_value_table_to_arrow(g_table, &schema, array) == SCIDB_OK, "export");
   schema.release(&schema);
+}
+
+static void export_stream(struct ArrowArrayStream *stream) {
+  must(scidb_value_table_to_arrow_stream(g_table, stream) == SCIDB_OK, "export");
 }
 
 static const char *fresh_path(void) {

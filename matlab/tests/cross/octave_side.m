@@ -108,7 +108,9 @@ function [cases, same_hash] = expected_from_python()
     cases.none = [];
     % A DataFrame is a struct of columns on Octave; the Int64 column with a
     % missing cell is promoted to double with NaN, the missing text is ''.
-    cases.dataframe = struct('x', [1; 2], 'n', [1; NaN], 's', {{'a'; []}});   % a missing text cell is []
+    % A binary column is a cell of uint8 rows (a missing cell is [] too).
+    cases.dataframe = struct('x', [1; 2], 'n', [1; NaN], 's', {{'a'; []}}, ...
+                             'b', {{uint8([0 255]); []}});   % a missing text cell is []
     % Values whose Octave form is the same logical value (same hash).
     same_hash = {'f64_matrix', 'f64_0d', 'f64_fortran', 'f64_big_fortran', 'py_float', 'py_int', 'py_bool', ...
                  'i32_3d', 'i8', 'u8', 'i16', 'u16', 'u32', 'i64', 'u64', 'f32', 'bool', ...

@@ -63,6 +63,7 @@ def python_cases():
                 "x": [1.0, 2.0],
                 "n": pd.array([1, None], dtype="Int64"),
                 "s": ["a", None],
+                "b": [b"\x00\xff", None],
             }
         ),
     }
